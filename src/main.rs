@@ -1,0 +1,160 @@
+//! `buergerservice`: the binary edge. Parses flags, reads files, prints; all decisions
+//! are made in the library (see `lib.rs` for the stages). Data on stdout, logs on stderr.
+
+use anyhow::{Context, Result};
+use buergerservice::classify::Rules;
+use buergerservice::config::Config;
+use buergerservice::extract::when;
+use buergerservice::triage::{self, Triage};
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::Zoned;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "buergerservice", version, about = "E-mail intake of the Bürgerbüro Hochheim am Main")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Triage mail files offline (no side effects): one JSON object per file on stdout.
+    Triage {
+        /// Reference time (RFC 3339); defaults to each mail's Date header.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<Zoned>,
+        /// Configuration file (for the rules directory); defaults to the built-in rules.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// The .eml files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show how a phrase about times is read, as the `availability` object.
+    When {
+        /// Reference time (RFC 3339); defaults to the current time.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<Zoned>,
+        /// The phrase or sentence (several arguments are joined with spaces).
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Text,
+}
+
+/// Accepts RFC 3339 (`2027-04-06T08:41:12+02:00`) or a Berlin wall-clock time
+/// (`2027-04-06T08:41`), and returns it in Europe/Berlin.
+fn parse_now(s: &str) -> Result<Zoned, String> {
+    buergerservice::tz::parse_instant(s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`| head`) is not an error worth a message.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("buergerservice: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Triage { now, config, format, files } => cmd_triage(now, config, format, &files),
+        Command::When { now, text } => {
+            let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
+            let a = when::availability(&text.join(" "), &now);
+            println!("{}", serde_json::to_string(&a)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn cmd_triage(now: Option<Zoned>, config: Option<PathBuf>, format: Format, files: &[PathBuf]) -> Result<ExitCode> {
+    let rules = match &config {
+        Some(path) => {
+            let cfg = Config::load(path)?;
+            Rules::load_dir(&cfg.rules.dir).with_context(|| format!("loading rules named in {}", path.display()))?
+        }
+        None => Rules::builtin(),
+    };
+    let fallback_now = Zoned::now().with_time_zone(buergerservice::tz::berlin());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = 0usize;
+    for path in files {
+        let name = path.display().to_string();
+        let result = std::fs::read(path)
+            .map_err(|e| triage::TriageError { file: name.clone(), error: format!("cannot read: {e}") })
+            .and_then(|raw| triage::triage(&name, &raw, now.as_ref(), &fallback_now, &rules));
+        match result {
+            Ok(t) => match format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string(&t)?)?,
+                Format::Text => write_text(&mut out, &t)?,
+            },
+            Err(e) => {
+                failed += 1;
+                match format {
+                    Format::Json => writeln!(out, "{}", serde_json::to_string(&e)?)?,
+                    Format::Text => writeln!(out, "{}: ERROR {}\n", e.file, e.error)?,
+                }
+            }
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn write_text(out: &mut impl Write, t: &Triage) -> std::io::Result<()> {
+    writeln!(out, "{}", t.file)?;
+    writeln!(out, "  kind:        {:?}", t.kind)?;
+    writeln!(out, "  from:        {}", t.from.as_deref().unwrap_or("-"))?;
+    writeln!(out, "  subject:     {}", t.subject)?;
+    if let Some(d) = &t.department {
+        writeln!(out, "  department:  {d}{}", if t.needs_specialist { " (Fachamt)" } else { "" })?;
+    }
+    if !t.concerns.is_empty() {
+        writeln!(out, "  concerns:    {} (confidence {:.2})", t.concerns.join(", "), t.confidence)?;
+    }
+    if let Some(p) = t.persons {
+        writeln!(out, "  persons:     {p}")?;
+    }
+    if let Some(a) = &t.address {
+        writeln!(out, "  address:     {} {}, {} {}", a.street, a.house_number,
+            a.postal_code.as_deref().unwrap_or(""), a.city.as_deref().unwrap_or(""))?;
+    }
+    if let Some(c) = &t.case_id {
+        writeln!(out, "  case:        {c} choice={:?} cancel={} reschedule={}", t.choice, t.cancel, t.reschedule)?;
+    }
+    let a = &t.availability;
+    if a.stated {
+        writeln!(out, "  available:   {} windows, {} exclusions", a.windows.len(), a.excluded.len())?;
+        for w in a.windows.iter().take(5) {
+            writeln!(out, "               {} – {}", w.start.strftime("%a %d.%m.%Y %H:%M"), w.end.strftime("%H:%M"))?;
+        }
+    } else {
+        writeln!(out, "  available:   no wish stated")?;
+    }
+    for r in &t.reasons {
+        writeln!(out, "  why:         {r}")?;
+    }
+    writeln!(out)
+}
