@@ -1,6 +1,7 @@
 //! `config.toml`: the operator's settings. Unknown keys are refused, and every error
 //! names the file, the key and the line (toml's spans), so a typo never goes unnoticed.
 
+use jiff::civil::{Date, DateTime, Time};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -10,6 +11,185 @@ use thiserror::Error;
 pub struct Config {
     #[serde(default)]
     pub rules: RulesConfig,
+    #[serde(default)]
+    pub office: OfficeConfig,
+    #[serde(default)]
+    pub travel: TravelConfig,
+    #[serde(default)]
+    pub champions_league: ChampionsLeagueConfig,
+    #[serde(default, rename = "blackout")]
+    pub blackouts: Vec<BlackoutConfig>,
+    #[serde(default = "default_staff")]
+    pub staff: Vec<StaffConfig>,
+}
+
+/// The office's planning rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfficeConfig {
+    /// No visit before this day (the pilot starts on the first Saturday in April 2027).
+    pub pilot_start: Date,
+    pub min_notice_hours: i64,
+    pub horizon_weeks: i64,
+    pub proposals_per_reply: usize,
+    pub slot_step_minutes: i64,
+    /// How long proposed slots stay reserved for the household.
+    pub hold_hours: i64,
+    /// Extra days without visits.
+    pub closure_days: Vec<Date>,
+}
+
+impl Default for OfficeConfig {
+    fn default() -> Self {
+        OfficeConfig {
+            pilot_start: jiff::civil::date(2027, 4, 3),
+            min_notice_hours: 24,
+            horizon_weeks: 6,
+            proposals_per_reply: 3,
+            slot_step_minutes: 15,
+            hold_hours: 72,
+            closure_days: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TravelConfig {
+    pub same_district_minutes: i64,
+    /// Between Hochheim and Massenheim.
+    pub between_districts_minutes: i64,
+}
+
+impl Default for TravelConfig {
+    fn default() -> Self {
+        TravelConfig { same_district_minutes: 10, between_districts_minutes: 20 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChampionsLeagueConfig {
+    pub default_kickoff: Time,
+    /// Staff are out of the house this long before kick-off.
+    pub margin_minutes: i32,
+    /// `"2027-04-06"` (default kick-off) or `"2027-04-06 18:45"`.
+    pub match_days: Vec<MatchDay>,
+    /// Optional .ics file of fixtures (each VEVENT's DTSTART is a kick-off).
+    pub fixtures_ics: Option<PathBuf>,
+}
+
+impl Default for ChampionsLeagueConfig {
+    fn default() -> Self {
+        ChampionsLeagueConfig {
+            default_kickoff: jiff::civil::time(21, 0, 0, 0),
+            margin_minutes: 15,
+            match_days: Vec::new(),
+            fixtures_ics: None,
+        }
+    }
+}
+
+/// A match day, with its own kick-off when it differs from the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchDay {
+    pub date: Date,
+    pub kickoff: Option<Time>,
+}
+
+impl<'de> Deserialize<'de> for MatchDay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let mut parts = s.split_whitespace();
+        let date = parts
+            .next()
+            .unwrap_or("")
+            .parse::<Date>()
+            .map_err(|e| serde::de::Error::custom(format!("match day {s:?}: {e}")))?;
+        let kickoff = parts
+            .next()
+            .map(|t| t.parse::<Time>())
+            .transpose()
+            .map_err(|e| serde::de::Error::custom(format!("kick-off in {s:?}: {e}")))?;
+        Ok(MatchDay { date, kickoff })
+    }
+}
+
+/// Any other time without visits (staff meeting, town festival).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlackoutConfig {
+    pub start: DateTime,
+    pub end: DateTime,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One member of the visiting staff.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffConfig {
+    pub name: String,
+    pub email: String,
+    #[serde(default = "default_max_visits")]
+    pub max_visits_per_day: u32,
+    #[serde(default = "weekday_hours")]
+    pub mon: Vec<TimeRange>,
+    #[serde(default = "weekday_hours")]
+    pub tue: Vec<TimeRange>,
+    #[serde(default = "weekday_hours")]
+    pub wed: Vec<TimeRange>,
+    #[serde(default = "weekday_hours")]
+    pub thu: Vec<TimeRange>,
+    #[serde(default = "weekday_hours")]
+    pub fri: Vec<TimeRange>,
+    /// Used only on the first Saturday of a month.
+    #[serde(default = "saturday_hours")]
+    pub sat: Vec<TimeRange>,
+}
+
+fn default_max_visits() -> u32 {
+    8
+}
+
+fn weekday_hours() -> Vec<TimeRange> {
+    vec![TimeRange(jiff::civil::time(8, 0, 0, 0), jiff::civil::time(21, 0, 0, 0))]
+}
+
+fn saturday_hours() -> Vec<TimeRange> {
+    vec![TimeRange(jiff::civil::time(9, 0, 0, 0), jiff::civil::time(14, 0, 0, 0))]
+}
+
+fn default_staff() -> Vec<StaffConfig> {
+    vec![StaffConfig {
+        name: "Bürgerbüro".into(),
+        email: "buergerbuero@hochheim.de".into(),
+        max_visits_per_day: default_max_visits(),
+        mon: weekday_hours(),
+        tue: weekday_hours(),
+        wed: weekday_hours(),
+        thu: weekday_hours(),
+        fri: weekday_hours(),
+        sat: saturday_hours(),
+    }]
+}
+
+/// `"08:00-21:00"`: a working window on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange(pub Time, pub Time);
+
+impl<'de> Deserialize<'de> for TimeRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = |why: &str| serde::de::Error::custom(format!("time range {s:?}: {why} (write \"08:00-21:00\")"));
+        let (a, b) = s.split_once('-').ok_or_else(|| bad("no '-'"))?;
+        let a: Time = a.trim().parse().map_err(|_| bad("bad start"))?;
+        let b: Time = b.trim().parse().map_err(|_| bad("bad end"))?;
+        if b <= a {
+            return Err(bad("end not after start"));
+        }
+        Ok(TimeRange(a, b))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +230,51 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The planner's view of this configuration. `fixture_kickoffs` are match days read
+    /// from the fixtures .ics (by the caller, which does the file I/O).
+    pub fn planning_rules(&self, fixture_kickoffs: &[(Date, Time)]) -> crate::schedule::PlanningRules {
+        use crate::schedule::{OfficeCalendar, PlanningRules, StaffMember, Travel, WeekWindows};
+        let mut calendar = OfficeCalendar {
+            pilot_start: Some(self.office.pilot_start),
+            closures: self.office.closure_days.iter().copied().collect(),
+            match_days: Default::default(),
+            kickoff_margin_minutes: self.champions_league.margin_minutes,
+        };
+        for &(d, t) in fixture_kickoffs {
+            calendar.match_days.insert(d, t);
+        }
+        for m in &self.champions_league.match_days {
+            calendar.match_days.insert(m.date, m.kickoff.unwrap_or(self.champions_league.default_kickoff));
+        }
+        let ranges = |v: &[TimeRange]| v.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>();
+        let staff = self
+            .staff
+            .iter()
+            .map(|s| StaffMember {
+                name: s.name.clone(),
+                email: s.email.clone(),
+                max_visits_per_day: s.max_visits_per_day,
+                windows: WeekWindows {
+                    days: [ranges(&s.mon), ranges(&s.tue), ranges(&s.wed), ranges(&s.thu), ranges(&s.fri), ranges(&s.sat), Vec::new()],
+                },
+            })
+            .collect();
+        PlanningRules {
+            calendar,
+            staff,
+            travel: Travel {
+                same_district_minutes: self.travel.same_district_minutes,
+                between_districts_minutes: self.travel.between_districts_minutes,
+            },
+            blackouts: self.blackouts.iter().map(|b| (b.start, b.end)).collect(),
+            min_notice_minutes: self.office.min_notice_hours * 60,
+            horizon_days: self.office.horizon_weeks * 7,
+            proposals: self.office.proposals_per_reply,
+            step_minutes: self.office.slot_step_minutes,
+            waitlist_search_days: 365,
+        }
+    }
+
     /// Parse config text; the error is toml's, with line and key.
     pub fn parse(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
@@ -65,6 +290,20 @@ mod tests {
         let err = Config::parse("[rules]\ndir = \"rules\"\ndri = \"x\"\n").unwrap_err();
         assert!(err.contains("dri"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_time_range_names_the_value_and_line() {
+        let err = Config::parse("[[staff]]\nname = \"A\"\nemail = \"a@x\"\nmon = [\"21:00-08:00\"]\n").unwrap_err();
+        assert!(err.contains("line 4") && err.contains("21:00-08:00"), "{err}");
+    }
+
+    #[test]
+    fn match_day_with_its_own_kickoff() {
+        let c = Config::parse("[champions_league]\nmatch_days = [\"2027-04-06\", \"2027-04-07 18:45\"]\n").unwrap();
+        let r = c.planning_rules(&[]);
+        assert_eq!(r.calendar.match_days[&jiff::civil::date(2027, 4, 6)], jiff::civil::time(21, 0, 0, 0));
+        assert_eq!(r.calendar.match_days[&jiff::civil::date(2027, 4, 7)], jiff::civil::time(18, 45, 0, 0));
     }
 
     #[test]

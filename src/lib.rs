@@ -18,5 +18,6 @@ pub mod config;
 pub mod extract;
 pub mod kind;
 pub mod parse;
+pub mod schedule;
 pub mod triage;
 pub mod tz;

@@ -1,0 +1,8 @@
+//! Stage 6: when to visit. Pure logic: the office calendar ([`calendar`]) and the slot
+//! planner ([`planner`]); the caller supplies bookings and holds from the store.
+
+pub mod calendar;
+pub mod planner;
+
+pub use calendar::OfficeCalendar;
+pub use planner::{propose, Agenda, Busy, District, Plan, PlanningRules, Proposal, StaffMember, Travel, VisitRequest, WeekWindows};

@@ -1,0 +1,499 @@
+//! Home-visit planning: fitting slots for one household, given the office rules, the
+//! staff, and what is already booked or held. Pure logic (civil Berlin wall-clock times
+//! inside, `Zoned` at the edges).
+
+use super::calendar::OfficeCalendar;
+use crate::extract::when::Availability;
+use crate::tz::berlin;
+use jiff::civil::{Date, DateTime, Time};
+use jiff::{Span, Zoned};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The two parts of town; travel between them takes longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum District {
+    Hochheim,
+    Massenheim,
+}
+
+/// Working windows of one staff member per weekday (index: Monday = 0). Saturday windows
+/// apply only where the calendar opens a Saturday (the first of the month).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WeekWindows {
+    pub days: [Vec<(Time, Time)>; 7],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffMember {
+    pub name: String,
+    pub email: String,
+    pub max_visits_per_day: u32,
+    pub windows: WeekWindows,
+}
+
+/// Minutes to keep free between two visits of one staff member.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Travel {
+    pub same_district_minutes: i64,
+    pub between_districts_minutes: i64,
+}
+
+impl Travel {
+    /// Unknown districts get the larger buffer: better early than late.
+    pub fn between(&self, a: Option<District>, b: Option<District>) -> i64 {
+        match (a, b) {
+            (Some(a), Some(b)) if a == b => self.same_district_minutes,
+            _ => self.between_districts_minutes,
+        }
+    }
+}
+
+/// Everything the planner needs to know about the office.
+#[derive(Debug, Clone)]
+pub struct PlanningRules {
+    pub calendar: OfficeCalendar,
+    pub staff: Vec<StaffMember>,
+    pub travel: Travel,
+    /// Other times nobody visits (Berlin wall clock, half-open).
+    pub blackouts: Vec<(DateTime, DateTime)>,
+    pub min_notice_minutes: i64,
+    pub horizon_days: i64,
+    pub proposals: usize,
+    /// Grid of start times, e.g. every 15 minutes.
+    pub step_minutes: i64,
+    /// How far beyond the horizon the honest earliest date of a waitlisted case is sought.
+    pub waitlist_search_days: i64,
+}
+
+/// A visit already booked, or a slot held for another household's proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Busy {
+    pub staff: String,
+    pub start: DateTime,
+    pub end: DateTime,
+    pub district: Option<District>,
+    pub street: Option<String>,
+}
+
+/// Busy slots indexed by staff member and day.
+#[derive(Debug, Clone, Default)]
+pub struct Agenda {
+    by_staff_day: BTreeMap<(String, Date), Vec<Busy>>,
+}
+
+impl Agenda {
+    pub fn new() -> Agenda {
+        Agenda::default()
+    }
+
+    pub fn add(&mut self, busy: Busy) {
+        let key = (busy.staff.clone(), busy.start.date());
+        let day = self.by_staff_day.entry(key).or_default();
+        let at = day.partition_point(|b| b.start <= busy.start);
+        day.insert(at, busy);
+    }
+
+    pub fn day(&self, staff: &str, date: Date) -> &[Busy] {
+        // Borrowed key lookup without allocating a String per probe.
+        self.by_staff_day
+            .range((staff.to_string(), date)..=(staff.to_string(), date))
+            .next()
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_staff_day.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_staff_day.is_empty()
+    }
+}
+
+/// The household to visit.
+#[derive(Debug, Clone)]
+pub struct VisitRequest<'a> {
+    pub duration_minutes: i64,
+    pub district: Option<District>,
+    pub street: Option<&'a str>,
+    pub availability: &'a Availability,
+}
+
+/// One proposed slot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Proposal {
+    #[serde(serialize_with = "crate::extract::when::rfc3339")]
+    pub start: Zoned,
+    #[serde(serialize_with = "crate::extract::when::rfc3339")]
+    pub end: Zoned,
+    pub staff: String,
+    /// False for a nearest alternative offered because nothing fits the stated wish.
+    pub fits: bool,
+}
+
+/// The planner's answer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    pub proposals: Vec<Proposal>,
+    /// No capacity at all within the horizon: the case goes on the waiting list.
+    pub waitlisted: bool,
+    /// The true earliest possible visit (also beyond the horizon for a waitlisted case).
+    pub earliest: Option<Zoned>,
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    staff: usize,
+    start: DateTime,
+    end: DateTime,
+    /// Higher is better: chains with a nearby visit of the same staff member.
+    chain: u8,
+}
+
+/// Household windows in civil Berlin time.
+struct Wish {
+    stated: bool,
+    windows: Vec<(DateTime, DateTime)>,
+    excluded: Vec<(DateTime, DateTime)>,
+}
+
+impl Wish {
+    fn new(a: &Availability) -> Wish {
+        let civil = |ws: &[crate::extract::when::Window]| {
+            let mut v: Vec<_> = ws
+                .iter()
+                .map(|w| (w.start.with_time_zone(berlin()).datetime(), w.end.with_time_zone(berlin()).datetime()))
+                .collect();
+            v.sort();
+            v
+        };
+        Wish { stated: a.stated, windows: civil(&a.windows), excluded: civil(&a.excluded) }
+    }
+
+    fn allows(&self, start: DateTime, end: DateTime, honour_windows: bool) -> bool {
+        if self.excluded.iter().any(|&(a, b)| start < b && a < end) {
+            return false;
+        }
+        !honour_windows || !self.stated || self.windows.iter().any(|&(a, b)| a <= start && end <= b)
+    }
+}
+
+/// Plan proposals for one household. `agenda` holds every booking and unexpired hold.
+pub fn propose(rules: &PlanningRules, agenda: &Agenda, req: &VisitRequest<'_>, now: &Zoned) -> Plan {
+    let wish = Wish::new(req.availability);
+    let now_civil = now.with_time_zone(berlin()).datetime();
+    let earliest = now_civil.saturating_add(Span::new().minutes(rules.min_notice_minutes));
+    let last_day = now_civil.date().saturating_add(Span::new().days(rules.horizon_days));
+
+    let fitting = search(rules, agenda, req, &wish, earliest, last_day, true);
+    if !fitting.is_empty() {
+        return finish(rules, fitting, true);
+    }
+    // Nothing fits the stated wish: the nearest alternatives, marked as not fitting.
+    if wish.stated {
+        let other = search(rules, agenda, req, &wish, earliest, last_day, false);
+        if !other.is_empty() {
+            return finish(rules, other, false);
+        }
+    }
+    // No capacity at all within the horizon: waiting list, with the honest earliest date.
+    let beyond = last_day.saturating_add(Span::new().days(1));
+    let far = last_day.saturating_add(Span::new().days(rules.waitlist_search_days));
+    let first = search_first(rules, agenda, req, &wish, earliest.max(beyond.to_datetime(Time::midnight())), far, true)
+        .or_else(|| search_first(rules, agenda, req, &wish, earliest.max(beyond.to_datetime(Time::midnight())), far, false));
+    Plan { proposals: Vec::new(), waitlisted: true, earliest: first.map(|c| to_zoned(c.start)) }
+}
+
+fn finish(rules: &PlanningRules, by_day: Vec<Vec<Candidate>>, fits: bool) -> Plan {
+    let picked = pick(by_day, rules.proposals.max(1));
+    let earliest = picked.iter().map(|c| c.start).min().map(to_zoned);
+    let proposals = picked
+        .into_iter()
+        .map(|c| Proposal {
+            start: to_zoned(c.start),
+            end: to_zoned(c.end),
+            staff: rules.staff.get(c.staff).map(|s| s.name.clone()).unwrap_or_default(),
+            fits,
+        })
+        .collect();
+    Plan { proposals, waitlisted: false, earliest }
+}
+
+fn to_zoned(dt: DateTime) -> Zoned {
+    // Visits never lie in the DST gap (staff windows are daytime), so the compatible
+    // disambiguation never moves a slot.
+    dt.to_zoned(berlin()).unwrap_or_else(|_| Zoned::now().with_time_zone(berlin()))
+}
+
+/// One proposal per day on the earliest days, best chained first; fewer days than
+/// proposals wanted → further slots on the same days, an hour apart where possible.
+fn pick(by_day: Vec<Vec<Candidate>>, n: usize) -> Vec<Candidate> {
+    let mut picked: Vec<Candidate> = Vec::new();
+    for day in &by_day {
+        if picked.len() == n {
+            break;
+        }
+        if let Some(best) = best_of(day) {
+            picked.push(best.clone());
+        }
+    }
+    'fill: for day in &by_day {
+        for c in day {
+            if picked.len() >= n {
+                break 'fill;
+            }
+            if picked.iter().all(|p| distinct(p, c)) {
+                picked.push(c.clone());
+            }
+        }
+    }
+    picked.sort_by_key(|c| c.start);
+    picked
+}
+
+/// Two proposals the household can tell apart and we can both hold: another day, or an
+/// hour apart and, for the same staff member, not overlapping.
+fn distinct(p: &Candidate, c: &Candidate) -> bool {
+    if p.start.date() != c.start.date() {
+        return true;
+    }
+    let apart = c.start.duration_since(p.start).abs() >= jiff::SignedDuration::from_mins(60);
+    apart && (p.staff != c.staff || c.end <= p.start || p.end <= c.start)
+}
+
+fn best_of(day: &[Candidate]) -> Option<&Candidate> {
+    // Highest chain score, then the earliest start.
+    day.iter().min_by(|a, b| b.chain.cmp(&a.chain).then(a.start.cmp(&b.start)))
+}
+
+/// All candidates per open day from `from` through `last_day`, stopping once enough days
+/// have candidates.
+fn search(
+    rules: &PlanningRules,
+    agenda: &Agenda,
+    req: &VisitRequest<'_>,
+    wish: &Wish,
+    from: DateTime,
+    last_day: Date,
+    honour_windows: bool,
+) -> Vec<Vec<Candidate>> {
+    let mut out = Vec::new();
+    let mut day = from.date();
+    while day <= last_day && out.len() < rules.proposals.max(1) {
+        let c = day_candidates(rules, agenda, req, wish, from, day, honour_windows);
+        if !c.is_empty() {
+            out.push(c);
+        }
+        day = match day.tomorrow() {
+            Ok(d) => d,
+            Err(_) => break,
+        };
+    }
+    out
+}
+
+fn search_first(
+    rules: &PlanningRules,
+    agenda: &Agenda,
+    req: &VisitRequest<'_>,
+    wish: &Wish,
+    from: DateTime,
+    last_day: Date,
+    honour_windows: bool,
+) -> Option<Candidate> {
+    let mut day = from.date();
+    while day <= last_day {
+        if let Some(c) = day_candidates(rules, agenda, req, wish, from, day, honour_windows).into_iter().min_by_key(|c| c.start) {
+            return Some(c);
+        }
+        day = day.tomorrow().ok()?;
+    }
+    None
+}
+
+fn day_candidates(
+    rules: &PlanningRules,
+    agenda: &Agenda,
+    req: &VisitRequest<'_>,
+    wish: &Wish,
+    from: DateTime,
+    day: Date,
+    honour_windows: bool,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    if rules.calendar.closed(day).is_some() {
+        return out;
+    }
+    let latest_end = rules.calendar.latest_end(day).map(|t| day.to_datetime(t));
+    let dur = Span::new().minutes(req.duration_minutes.max(1));
+    let step = Span::new().minutes(rules.step_minutes.max(5));
+    let weekday = day.weekday().to_monday_zero_offset() as usize;
+    for (si, staff) in rules.staff.iter().enumerate() {
+        let busy = agenda.day(&staff.name, day);
+        if busy.len() as u32 >= staff.max_visits_per_day {
+            continue;
+        }
+        for &(ws, we) in &staff.windows.days[weekday] {
+            let (ws, we) = (day.to_datetime(ws), day.to_datetime(we));
+            let mut t = ws;
+            while t < from {
+                t = t.saturating_add(step);
+            }
+            loop {
+                let end = t.saturating_add(dur);
+                if end > we || latest_end.is_some_and(|l| end > l) {
+                    break;
+                }
+                if wish.allows(t, end, honour_windows)
+                    && !rules.blackouts.iter().any(|&(a, b)| t < b && a < end)
+                    && clear_of(busy, t, end, req.district, &rules.travel)
+                {
+                    out.push(Candidate { staff: si, start: t, end, chain: chain_score(busy, t, end, req, &rules.travel) });
+                }
+                t = t.saturating_add(step);
+            }
+        }
+    }
+    out
+}
+
+/// No overlap with another visit of the same staff member, travel buffer included.
+fn clear_of(busy: &[Busy], start: DateTime, end: DateTime, district: Option<District>, travel: &Travel) -> bool {
+    busy.iter().all(|b| {
+        let gap = Span::new().minutes(travel.between(b.district, district));
+        end.saturating_add(gap) <= b.start || b.end.saturating_add(gap) <= start
+    })
+}
+
+/// How well a slot chains with a visit next to it (within 15 minutes of the buffer):
+/// 3 same street, 2 same district, 1 any neighbour, 0 none.
+fn chain_score(busy: &[Busy], start: DateTime, end: DateTime, req: &VisitRequest<'_>, travel: &Travel) -> u8 {
+    let slack = Span::new().minutes(15);
+    busy.iter()
+        .filter(|b| {
+            let gap = Span::new().minutes(travel.between(b.district, req.district));
+            let after_b = b.end.saturating_add(gap).saturating_add(slack) >= start && b.end <= start;
+            let before_b = end.saturating_add(gap).saturating_add(slack) >= b.start && end <= b.start;
+            after_b || before_b
+        })
+        .map(|b| match (&b.street, req.street) {
+            (Some(a), Some(s)) if a.eq_ignore_ascii_case(s) => 3,
+            _ if b.district.is_some() && b.district == req.district => 2,
+            _ => 1,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::extract::when::Window;
+    use jiff::civil::{date, time};
+
+    fn rules() -> PlanningRules {
+        Config::parse("").unwrap().planning_rules(&[])
+    }
+
+    fn at(y: i16, m: i8, d: i8, h: i8, min: i8) -> Zoned {
+        date(y, m, d).at(h, min, 0, 0).to_zoned(berlin()).unwrap()
+    }
+
+    fn wish(windows: &[(Zoned, Zoned)]) -> Availability {
+        Availability {
+            stated: true,
+            windows: windows.iter().map(|(a, b)| Window { start: a.clone(), end: b.clone() }).collect(),
+            excluded: Vec::new(),
+        }
+    }
+
+    fn req(a: &Availability) -> VisitRequest<'_> {
+        VisitRequest { duration_minutes: 30, district: Some(District::Hochheim), street: None, availability: a }
+    }
+
+    #[test]
+    fn no_wish_gives_three_proposals_on_different_days_after_notice() {
+        let a = Availability::default();
+        let now = at(2027, 4, 6, 8, 41);
+        let plan = propose(&rules(), &Agenda::new(), &req(&a), &now);
+        assert_eq!(plan.proposals.len(), 3);
+        let days: std::collections::BTreeSet<_> = plan.proposals.iter().map(|p| p.start.date()).collect();
+        assert_eq!(days.len(), 3);
+        assert!(plan.proposals[0].start >= at(2027, 4, 7, 8, 41));
+        assert!(plan.proposals.iter().all(|p| p.fits));
+    }
+
+    #[test]
+    fn slots_lie_inside_the_household_window_and_respect_kickoff() {
+        let a = wish(&[(at(2027, 4, 8, 18, 0), at(2027, 4, 8, 22, 0)), (at(2027, 4, 15, 18, 0), at(2027, 4, 15, 22, 0))]);
+        let mut r = rules();
+        r.calendar.match_days.insert(date(2027, 4, 8), time(21, 0, 0, 0));
+        let plan = propose(&r, &Agenda::new(), &req(&a), &at(2027, 4, 6, 8, 0));
+        assert!(!plan.proposals.is_empty());
+        for p in &plan.proposals {
+            assert!(p.fits);
+            assert!(p.start.hour() >= 18);
+            assert!(p.end <= at(2027, 4, 8, 20, 45) || p.start.date() == date(2027, 4, 15));
+        }
+    }
+
+    #[test]
+    fn unmeetable_wish_gives_alternatives_marked_not_fitting() {
+        // Sunday evenings only: the office never visits on Sundays.
+        let a = wish(&[(at(2027, 4, 11, 18, 0), at(2027, 4, 11, 22, 0))]);
+        let plan = propose(&rules(), &Agenda::new(), &req(&a), &at(2027, 4, 6, 8, 0));
+        assert_eq!(plan.proposals.len(), 3);
+        assert!(plan.proposals.iter().all(|p| !p.fits));
+        assert!(!plan.waitlisted);
+    }
+
+    #[test]
+    fn full_calendar_waitlists_with_an_honest_earliest_date() {
+        let mut r = rules();
+        r.staff[0].max_visits_per_day = 1;
+        r.horizon_days = 7;
+        let mut agenda = Agenda::new();
+        let mut d = date(2027, 4, 1);
+        while d <= date(2027, 4, 20) {
+            agenda.add(Busy { staff: r.staff[0].name.clone(), start: d.at(8, 0, 0, 0), end: d.at(8, 30, 0, 0), district: None, street: None });
+            d = d.tomorrow().unwrap();
+        }
+        let a = Availability::default();
+        let plan = propose(&r, &agenda, &req(&a), &at(2027, 4, 6, 8, 0));
+        assert!(plan.waitlisted);
+        assert!(plan.proposals.is_empty());
+        // 21 April is the first day with room.
+        assert_eq!(plan.earliest.unwrap().date(), date(2027, 4, 21));
+    }
+
+    #[test]
+    fn travel_buffer_is_kept_and_chaining_is_preferred() {
+        let r = rules();
+        let mut agenda = Agenda::new();
+        let d = date(2027, 4, 7);
+        agenda.add(Busy {
+            staff: r.staff[0].name.clone(),
+            start: d.at(18, 0, 0, 0),
+            end: d.at(18, 30, 0, 0),
+            district: Some(District::Massenheim),
+            street: Some("Kolpingstraße".into()),
+        });
+        let a = wish(&[(at(2027, 4, 7, 17, 0), at(2027, 4, 7, 21, 0))]);
+        let mut rq = req(&a);
+        rq.district = Some(District::Massenheim);
+        rq.street = Some("Kolpingstraße");
+        let plan = propose(&r, &agenda, &rq, &at(2027, 4, 6, 8, 0));
+        let first = &plan.proposals[0];
+        // Chained right before the booked visit in the same street (17:15–17:45, then
+        // 10 minutes' travel), not at the window's start (17:00).
+        assert_eq!(first.start, at(2027, 4, 7, 17, 15));
+        for p in &plan.proposals {
+            let clear = p.end <= at(2027, 4, 7, 17, 50) || p.start >= at(2027, 4, 7, 18, 40);
+            assert!(clear, "{p:?} ignores the travel buffer");
+        }
+    }
+}
