@@ -2,7 +2,8 @@
 //! Prints mails per second and CPU time per mail after start-up (rules compiled once).
 
 use buergerservice::classify::Rules;
-use buergerservice::triage::triage;
+use buergerservice::config::Config;
+use buergerservice::triage::{triage, Context};
 use buergerservice::tz::berlin;
 use std::path::Path;
 use std::time::Instant;
@@ -18,19 +19,21 @@ fn main() {
     mails.sort();
     let t0 = Instant::now();
     let rules = Rules::builtin();
+    let planning = Config::default().planning_rules(&[]);
+    let ctx = Context { rules: &rules, planning: &planning };
     let startup = t0.elapsed();
     let now = jiff::Zoned::now().with_time_zone(berlin());
 
     // Warm-up: lazily compiled regexes and allocator.
     for (name, raw) in &mails {
-        let _ = triage(name, raw, None, &now, &rules);
+        let _ = triage(name, raw, None, &now, ctx);
     }
     let rounds = 50;
     let t = Instant::now();
     let mut n = 0usize;
     for _ in 0..rounds {
         for (name, raw) in &mails {
-            std::hint::black_box(triage(name, raw, None, &now, &rules).ok());
+            std::hint::black_box(triage(name, raw, None, &now, ctx).ok());
             n += 1;
         }
     }
@@ -45,7 +48,7 @@ fn main() {
     for (name, raw) in &mails {
         let t = Instant::now();
         for _ in 0..10 {
-            std::hint::black_box(triage(name, raw, None, &now, &rules).ok());
+            std::hint::black_box(triage(name, raw, None, &now, ctx).ok());
         }
         let d = t.elapsed() / 10;
         if d > worst.0 {

@@ -219,6 +219,12 @@ pub enum ConfigError {
     Invalid { file: PathBuf, message: String },
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Config::parse("").expect("the empty configuration is valid")
+    }
+}
+
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.to_path_buf(), source })?;

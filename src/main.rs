@@ -90,13 +90,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn cmd_triage(now: Option<Zoned>, config: Option<PathBuf>, format: Format, files: &[PathBuf]) -> Result<ExitCode> {
-    let rules = match &config {
+    let (cfg, rules) = match &config {
         Some(path) => {
             let cfg = Config::load(path)?;
-            Rules::load_dir(&cfg.rules.dir).with_context(|| format!("loading rules named in {}", path.display()))?
+            let rules = Rules::load_dir(&cfg.rules.dir).with_context(|| format!("loading rules named in {}", path.display()))?;
+            (cfg, rules)
         }
-        None => Rules::builtin(),
+        None => (Config::default(), Rules::builtin()),
     };
+    let planning = cfg.planning_rules(&[]);
+    let ctx = triage::Context { rules: &rules, planning: &planning };
     let fallback_now = Zoned::now().with_time_zone(buergerservice::tz::berlin());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -105,7 +108,7 @@ fn cmd_triage(now: Option<Zoned>, config: Option<PathBuf>, format: Format, files
         let name = path.display().to_string();
         let result = std::fs::read(path)
             .map_err(|e| triage::TriageError { file: name.clone(), error: format!("cannot read: {e}") })
-            .and_then(|raw| triage::triage(&name, &raw, now.as_ref(), &fallback_now, &rules));
+            .and_then(|raw| triage::triage(&name, &raw, now.as_ref(), &fallback_now, ctx));
         match result {
             Ok(t) => match format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string(&t)?)?,
@@ -143,6 +146,10 @@ fn write_text(out: &mut impl Write, t: &Triage) -> std::io::Result<()> {
     }
     if let Some(c) = &t.case_id {
         writeln!(out, "  case:        {c} choice={:?} cancel={} reschedule={}", t.choice, t.cancel, t.reschedule)?;
+    }
+    for p in t.proposals.iter().flatten() {
+        writeln!(out, "  proposal:    {} – {} ({}){}", p.start.strftime("%a %d.%m.%Y %H:%M"), p.end.strftime("%H:%M"), p.staff,
+            if p.fits { "" } else { " — does not fit the stated wish" })?;
     }
     let a = &t.availability;
     if a.stated {

@@ -8,6 +8,7 @@ use crate::extract::reply;
 use crate::extract::when::{self, Availability};
 use crate::kind::{self, MailKind};
 use crate::parse::{self, Mailbox, ParsedMail};
+use crate::schedule::{self, Agenda, District, PlanningRules, Proposal, VisitRequest};
 use jiff::Zoned;
 use serde::Serialize;
 
@@ -35,6 +36,16 @@ pub struct Triage {
     pub cancel: bool,
     pub reschedule: bool,
     pub availability: Availability,
+    /// Home-visit proposals for Bürgerbüro requests, planned on an empty calendar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposals: Option<Vec<Proposal>>,
+}
+
+/// What triage decides with: the rules and the office's planning rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub rules: &'a Rules,
+    pub planning: &'a PlanningRules,
 }
 
 /// A file that could not be triaged; reported as `{"file", "error"}`.
@@ -50,18 +61,18 @@ pub fn triage(
     raw: &[u8],
     now: Option<&Zoned>,
     fallback_now: &Zoned,
-    rules: &Rules,
+    ctx: Context<'_>,
 ) -> Result<Triage, TriageError> {
     let mail = parse::parse(raw).map_err(|e| TriageError { file: file.to_string(), error: e.to_string() })?;
     let now = match now {
         Some(n) => n.clone(),
         None => mail.date.map(|d| d.to_zoned(crate::tz::berlin())).unwrap_or_else(|| fallback_now.clone()),
     };
-    Ok(triage_parsed(file, &mail, &now, rules))
+    Ok(triage_parsed(file, &mail, &now, ctx))
 }
 
 /// Triage an already parsed mail against `now`.
-pub fn triage_parsed(file: &str, mail: &ParsedMail, now: &Zoned, rules: &Rules) -> Triage {
+pub fn triage_parsed(file: &str, mail: &ParsedMail, now: &Zoned, ctx: Context<'_>) -> Triage {
     let kind = kind::detect(mail);
     let new_text = &mail.body.new_text;
     let language = language::detect(&format!("{}\n{}", mail.subject, new_text), mail.content_language.as_deref());
@@ -89,19 +100,21 @@ pub fn triage_parsed(file: &str, mail: &ParsedMail, now: &Zoned, rules: &Rules) 
         cancel: false,
         reschedule: false,
         availability: Availability::default(),
+        proposals: None,
     };
 
     match kind.kind {
         // Automatic mail is never answered and its dates are absences, not wishes.
         MailKind::AutoReply | MailKind::Bounce => {}
         MailKind::Request => {
-            let c = rules.classify(&ClassifyInput { subject: &mail.subject, new_text, quoted: &mail.body.quoted });
+            let c = ctx.rules.classify(&ClassifyInput { subject: &mail.subject, new_text, quoted: &mail.body.quoted });
             out.department = Some(c.department);
             out.needs_specialist = c.needs_specialist;
             out.concerns = c.concerns;
             out.confidence = c.confidence;
             out.reasons.extend(c.reasons);
             fill_household(&mut out, mail, now);
+            out.proposals = plan_visit(&out, ctx, now);
         }
         MailKind::CaseReply => {
             // The case's department is known to the store; offline it is the Bürgerbüro,
@@ -123,6 +136,39 @@ fn fill_household(out: &mut Triage, mail: &ParsedMail, now: &Zoned) {
     out.address = h.address;
     out.phone = h.phone;
     out.availability = when::availability(&mail.body.new_text, now);
+}
+
+/// Proposals for the Bürgerbüro part of a request, on an empty calendar (offline triage
+/// knows no bookings). `None` when nothing is for a home visit.
+fn plan_visit(t: &Triage, ctx: Context<'_>, now: &Zoned) -> Option<Vec<Proposal>> {
+    let minutes = visit_minutes(ctx.rules, &t.concerns, t.persons.unwrap_or(1));
+    if minutes == 0 && t.department.as_deref() != Some("buergerbuero") {
+        return None;
+    }
+    let req = VisitRequest {
+        // An unclassified mail still gets a visit of the office's standard length.
+        duration_minutes: if minutes == 0 { 30 } else { minutes },
+        district: t.address.as_ref().map(district_of),
+        street: t.address.as_ref().map(|a| a.street.as_str()),
+        availability: &t.availability,
+    };
+    Some(schedule::propose(ctx.planning, &Agenda::new(), &req, now).proposals)
+}
+
+/// Length of one home visit: per Bürgerbüro concern its base plus per extra person.
+pub fn visit_minutes(rules: &Rules, concerns: &[String], persons: u32) -> i64 {
+    let extra = i64::from(persons.max(1) - 1);
+    concerns
+        .iter()
+        .filter_map(|id| rules.department("buergerbuero")?.concerns.iter().find(|c| &c.id == id)?.visit.clone())
+        .map(|v| i64::from(v.base_minutes) + extra * i64::from(v.per_extra_person_minutes))
+        .sum()
+}
+
+/// Massenheim is its own district (longer travel); everything else is Hochheim.
+pub fn district_of(a: &Address) -> District {
+    let massenheim = a.city.as_deref().is_some_and(|c| c.to_lowercase().contains("massenheim"));
+    if massenheim { District::Massenheim } else { District::Hochheim }
 }
 
 fn mailbox_str(m: &Mailbox) -> String {

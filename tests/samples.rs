@@ -2,7 +2,9 @@
 //! judged as `../shared/tools/score.py` judges it (see the samples' README).
 
 use buergerservice::classify::Rules;
-use buergerservice::triage::{triage, Triage};
+use buergerservice::config::Config;
+use buergerservice::triage::{triage, Context, Triage};
+use buergerservice::schedule::calendar::hessian_holiday;
 use buergerservice::tz::{berlin, parse_instant};
 use jiff::civil::DateTime;
 use jiff::Zoned;
@@ -101,12 +103,85 @@ fn check(label: &toml::Table, t: &Triage) -> Vec<String> {
             fails.push(format!("should not be available at {p}"));
         }
     }
+    if s("kind") == Some("request") && s("department") == Some("buergerbuero") {
+        check_proposals(label, t, &mut fails);
+    }
     fails
+}
+
+fn pairs(label: &toml::Table, key: &str) -> Vec<(Zoned, Zoned)> {
+    label
+        .get(key)
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let p = p.as_array().unwrap();
+            (local(p[0].as_str().unwrap()), local(p[1].as_str().unwrap()))
+        })
+        .collect()
+}
+
+/// Could the office meet the wish at all under its default rules (as score.py asks)?
+fn wish_feasible(within: &[(Zoned, Zoned)], avoid: &[(Zoned, Zoned)], now: &Zoned) -> bool {
+    let earliest = (now + jiff::Span::new().hours(24)).max(local("2027-04-03T00:00"));
+    let step = jiff::Span::new().minutes(30);
+    within.iter().any(|(wa, wb)| {
+        let mut t = wa.clone().max(earliest.clone());
+        while &(&t + step) <= wb {
+            let d = t.date();
+            let wd = d.weekday().to_monday_zero_offset();
+            let hours = match wd { 0..=4 => Some((8, 21)), 5 => Some((9, 14)), _ => None };
+            let e = &t + step;
+            let ok = hours.is_some_and(|(a, b)| t.hour() >= a && i32::from(e.hour()) * 60 + i32::from(e.minute()) <= b * 60)
+                && hessian_holiday(d).is_none()
+                && !(wd == 5 && d.day() > 7)
+                && !avoid.iter().any(|(va, vb)| &t < vb && va < &e);
+            if ok {
+                return true;
+            }
+            t = e;
+        }
+        false
+    })
+}
+
+fn check_proposals(label: &toml::Table, t: &Triage, fails: &mut Vec<String>) {
+    let Some(props) = &t.proposals else {
+        fails.push("no proposals for a Bürgerbüro request".into());
+        return;
+    };
+    if props.is_empty() {
+        fails.push("no proposals".into());
+    }
+    let within = pairs(label, "within");
+    let avoid = pairs(label, "avoid");
+    let now = parse_instant(label["now"].as_str().unwrap()).unwrap();
+    if props.iter().any(|p| !p.fits) && !within.is_empty() && wish_feasible(&within, &avoid, &now) {
+        fails.push("proposal marked as not fitting although the wish can be met".into());
+    }
+    for p in props {
+        let (a, b) = (&p.start, &p.end);
+        let d = a.date();
+        let what = a.strftime("%a %d.%m. %H:%M").to_string();
+        if p.fits && !within.is_empty() && !within.iter().any(|(wa, wb)| wa <= a && b <= wb) {
+            fails.push(format!("proposal {what} outside the wish"));
+        }
+        if p.fits && avoid.iter().any(|(va, vb)| a < vb && va < b) {
+            fails.push(format!("proposal {what} in an avoided interval"));
+        }
+        let wd = d.weekday().to_monday_zero_offset();
+        if wd == 6 || (wd == 5 && d.day() > 7) || hessian_holiday(d).is_some() || a < &now || a < &local("2027-04-03T00:00") {
+            fails.push(format!("proposal {what} breaks an office rule"));
+        }
+    }
 }
 
 #[test]
 fn every_labelled_sample_triages_as_labelled() {
     let rules = Rules::builtin();
+    let planning = Config::default().planning_rules(&[]);
+    let ctx = Context { rules: &rules, planning: &planning };
     let mut labels: Vec<_> = std::fs::read_dir(samples_dir())
         .expect("../shared/samples/mails is there")
         .map(|e| e.unwrap().path())
@@ -121,7 +196,7 @@ fn every_labelled_sample_triages_as_labelled() {
         let now = parse_instant(label["now"].as_str().unwrap()).unwrap();
         let raw = std::fs::read(&eml).unwrap();
         let name = eml.file_name().unwrap().to_string_lossy().to_string();
-        match triage(&name, &raw, Some(&now), &now, &rules) {
+        match triage(&name, &raw, Some(&now), &now, ctx) {
             Ok(t) => {
                 let fails = check(&label, &t);
                 if !fails.is_empty() {
