@@ -233,7 +233,20 @@ impl Config {
         if cfg.rules.dir.is_relative() {
             cfg.rules.dir = base.join(&cfg.rules.dir);
         }
+        if let Some(ics) = cfg.champions_league.fixtures_ics.as_mut().filter(|p| p.is_relative()) {
+            *ics = base.join(&*ics);
+        }
         Ok(cfg)
+    }
+
+    /// Kick-offs from `champions_league.fixtures_ics`, if configured.
+    pub fn fixture_kickoffs(&self) -> Result<Vec<(Date, Time)>, ConfigError> {
+        let Some(path) = &self.champions_league.fixtures_ics else {
+            return Ok(Vec::new());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.clone(), source })?;
+        crate::schedule::fixtures::kickoffs_from_ics(&text)
+            .map_err(|e| ConfigError::Invalid { file: path.clone(), message: format!("champions_league.fixtures_ics: {e}") })
     }
 
     /// The planner's view of this configuration. `fixture_kickoffs` are match days read
@@ -315,5 +328,21 @@ mod tests {
     #[test]
     fn empty_config_uses_defaults() {
         assert_eq!(Config::parse("").unwrap().rules.dir, PathBuf::from("rules"));
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_template_loads_with_its_fixtures() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let cfg = Config::load(&path).unwrap();
+        assert!(cfg.rules.dir.ends_with("rules"));
+        assert_eq!(cfg.staff.len(), 2);
+        let r = cfg.planning_rules(&cfg.fixture_kickoffs().unwrap());
+        assert_eq!(r.calendar.pilot_start, Some(jiff::civil::date(2027, 4, 3)));
+        assert!(r.calendar.match_days.contains_key(&jiff::civil::date(2027, 4, 6)));
     }
 }

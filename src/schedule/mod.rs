@@ -2,6 +2,7 @@
 //! planner ([`planner`]); the caller supplies bookings and holds from the store.
 
 pub mod calendar;
+pub mod fixtures;
 pub mod planner;
 
 pub use calendar::OfficeCalendar;
