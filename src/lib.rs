@@ -19,5 +19,6 @@ pub mod extract;
 pub mod kind;
 pub mod parse;
 pub mod schedule;
+pub mod store;
 pub mod triage;
 pub mod tz;
