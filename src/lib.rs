@@ -18,6 +18,7 @@ pub mod config;
 pub mod extract;
 pub mod kind;
 pub mod parse;
+pub mod reply;
 pub mod schedule;
 pub mod store;
 pub mod triage;
