@@ -1,8 +1,9 @@
 //! Cases in sled: the only module that knows sled. Everything else sees typed operations.
 //!
 //! Trees: `meta` (schema version, per-year case counters), `cases` (CaseId → Case),
-//! `by_message_id`, `by_sender`, `by_status` (indexes), `bookings` (day + staff → the
-//! day's visits), `outbox` (mails to send). Every operation that changes a case and must
+//! `by_message_id` (every mail we took in → its case), `by_sender`, `by_status`
+//! (indexes), `agenda` (day + staff → the day's booked visits and held proposals),
+//! `mails` (the raw mails, by Message-ID), `outbox` (mails to send). Every operation that changes a case and must
 //! also send mail writes the outgoing mail in the same transaction, so a crash leaves
 //! either both or neither. sled makes writes durable only on `flush()`: callers flush
 //! before any effect outside the process.
@@ -112,16 +113,35 @@ pub struct Draft {
     pub message: Vec<u8>,
 }
 
-/// What a new request becomes.
+/// A mail taken in: its id and raw bytes are kept with the case.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub message_id: &'a str,
+    pub raw: &'a [u8],
+    pub at: Timestamp,
+}
+
+/// A new case before it has an id.
 #[derive(Debug, Clone)]
 pub struct NewCase {
-    pub message_id: String,
+    /// The address to answer (Reply-To, else From).
     pub sender: String,
-    pub received: Timestamp,
-    pub status: Status,
     pub triage: serde_json::Value,
+}
+
+/// What to do to a case, decided by the caller (pure) and applied atomically here.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub status: Option<Status>,
     pub events: Vec<EventKind>,
     pub replies: Vec<Draft>,
+    /// Replace the case's held proposals by these, held until the time given (empty:
+    /// release them). Records the `Proposed` event itself.
+    pub hold: Option<(Vec<Slot>, Timestamp)>,
+    /// Book this slot (releasing the case's holds and moving an earlier booking).
+    pub book: Option<Slot>,
+    /// Cancel the case's booking.
+    pub cancel: bool,
 }
 
 #[derive(Debug, Error)]
@@ -134,13 +154,15 @@ pub enum StoreError {
     NoSuchCase(CaseId),
     #[error("store: corrupt record under {key}: {why}")]
     Corrupt { key: String, why: String },
+    #[error("composing the case's mails: {0}")]
+    Compose(String),
 }
 
-/// The outcome of a booking attempt.
+/// The outcome of applying a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Booking {
-    Booked,
-    /// Another case holds an overlapping visit of the same staff member.
+pub enum Applied {
+    Done,
+    /// The slot to book collides with another case's booking or hold: nothing written.
     Taken { by: CaseId },
 }
 
@@ -151,7 +173,8 @@ pub struct Store {
     by_message_id: sled::Tree,
     by_sender: sled::Tree,
     by_status: sled::Tree,
-    bookings: sled::Tree,
+    agenda: sled::Tree,
+    mails: sled::Tree,
     outbox: sled::Tree,
 }
 
@@ -183,11 +206,19 @@ fn day_key(start: Timestamp, staff: &str) -> Vec<u8> {
     format!("{day}\0{staff}").into_bytes()
 }
 
-/// One booked visit in the `bookings` tree.
+/// One visit in the `agenda` tree: booked, or held for a case's proposal until a time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BookedVisit {
+pub struct AgendaEntry {
     pub case: CaseId,
     pub slot: Slot,
+    pub hold_until: Option<Timestamp>,
+}
+
+impl AgendaEntry {
+    /// Booked, or held and not yet expired at `at`.
+    pub fn blocks_at(&self, at: Timestamp) -> bool {
+        self.hold_until.is_none_or(|until| until > at)
+    }
 }
 
 fn tx_err(e: TransactionError<StoreError>) -> StoreError {
@@ -248,7 +279,8 @@ impl Store {
             by_message_id: db.open_tree("by_message_id")?,
             by_sender: db.open_tree("by_sender")?,
             by_status: db.open_tree("by_status")?,
-            bookings: db.open_tree("bookings")?,
+            agenda: db.open_tree("agenda")?,
+            mails: db.open_tree("mails")?,
             outbox: db.open_tree("outbox")?,
             meta,
             cases,
@@ -263,16 +295,36 @@ impl Store {
         Ok(())
     }
 
-    /// Record a new request as a case with a gap-free id for the year of receipt, its
-    /// events and its replies, in one transaction. The same Message-ID never makes a
-    /// second case: the existing id is returned with `false`.
-    pub fn create_case(&self, new: &NewCase) -> Result<(CaseId, bool), StoreError> {
-        let year = new.received.to_zoned(crate::tz::berlin()).year();
-        (&self.meta, &self.cases, &self.by_message_id, &self.by_sender, &self.by_status, &self.outbox)
-            .transaction(|(meta, cases, by_mid, by_sender, by_status, outbox)| {
-                if let Some(existing) = by_mid.get(new.message_id.as_bytes())? {
-                    let key = new.message_id.as_bytes();
-                    let id: CaseId = from_json(key, &existing).or_else(abort)?;
+    /// The case a mail (request or reply) was taken into, if any: replay after a crash
+    /// finds the mail already done.
+    pub fn case_of_mail(&self, message_id: &str) -> Result<Option<CaseId>, StoreError> {
+        self.by_message_id.get(message_id.as_bytes())?.map(|v| from_json(message_id.as_bytes(), &v)).transpose()
+    }
+
+    /// The raw bytes of a mail taken in.
+    pub fn mail(&self, message_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.mails.get(message_id.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    pub fn case(&self, id: CaseId) -> Result<Option<Case>, StoreError> {
+        let key = case_key(id);
+        self.cases.get(&key)?.map(|v| from_json(&key, &v)).transpose()
+    }
+
+    /// Take in a new request as a case with a gap-free id for the year of receipt.
+    /// `decide` composes what happens (status, events, replies, holds) once the id is
+    /// known; all of it is written in one transaction. The same Message-ID never makes a
+    /// second case: the existing id is returned with `false` and nothing is written.
+    pub fn create_case<F>(&self, mail: Incoming<'_>, new: &NewCase, decide: F) -> Result<(CaseId, bool), StoreError>
+    where
+        F: Fn(CaseId) -> Result<Change, String>,
+    {
+        let year = mail.at.to_zoned(crate::tz::berlin()).year();
+        let trees = (&self.meta, &self.cases, &self.by_message_id, &self.by_sender, &self.by_status, &self.agenda, &self.mails, &self.outbox);
+        trees
+            .transaction(|(meta, cases, by_mid, by_sender, by_status, agenda, mails, outbox)| {
+                if let Some(existing) = by_mid.get(mail.message_id.as_bytes())? {
+                    let id: CaseId = from_json(mail.message_id.as_bytes(), &existing).or_else(abort)?;
                     return Ok((id, false));
                 }
                 let counter = format!("counter:{year}");
@@ -282,135 +334,97 @@ impl Store {
                 };
                 let id = CaseId::new(year, last + 1);
                 meta.insert(counter.as_bytes(), (last + 1).to_string().as_bytes())?;
+                let change = decide(id).map_err(StoreError::Compose).or_else(abort)?;
                 let mut case = Case {
                     id,
-                    message_id: new.message_id.clone(),
+                    message_id: mail.message_id.to_string(),
                     sender: new.sender.to_lowercase(),
-                    status: new.status,
+                    status: Status::New,
                     triage: new.triage.clone(),
                     booking: None,
-                    history: vec![Event { at: new.received, what: EventKind::Received { message_id: new.message_id.clone() } }],
+                    history: vec![Event { at: mail.at, what: EventKind::Received { message_id: mail.message_id.to_string() } }],
                 };
-                case.history.extend(new.events.iter().cloned().map(|what| Event { at: new.received, what }));
-                tx_queue(outbox, &mut case, new.received, &new.replies)?;
-                by_mid.insert(new.message_id.as_bytes(), to_json(&id))?;
+                by_mid.insert(mail.message_id.as_bytes(), to_json(&id))?;
+                mails.insert(mail.message_id.as_bytes(), mail.raw)?;
                 by_sender.insert(index_key(&case.sender, id), &[])?;
+                if let Applied::Taken { by } = tx_apply(agenda, outbox, &mut case, mail.at, &change)? {
+                    // A new case holds nothing yet, so only a booking could collide.
+                    return abort(StoreError::Compose(format!("new case cannot book a slot taken by {by}")));
+                }
                 tx_put_case(cases, by_status, None, &case)?;
                 Ok((id, true))
             })
             .map_err(tx_err)
     }
 
-    pub fn case(&self, id: CaseId) -> Result<Option<Case>, StoreError> {
-        let key = case_key(id);
-        self.cases.get(&key)?.map(|v| from_json(&key, &v)).transpose()
-    }
-
-    /// The case a Message-ID made, if any (for replay after a crash).
-    pub fn case_by_message_id(&self, message_id: &str) -> Result<Option<CaseId>, StoreError> {
-        self.by_message_id.get(message_id.as_bytes())?.map(|v| from_json(message_id.as_bytes(), &v)).transpose()
-    }
-
-    /// Append events (and optionally change the status), queueing replies atomically.
-    pub fn record(&self, id: CaseId, at: Timestamp, status: Option<Status>, events: &[EventKind], replies: &[Draft]) -> Result<(), StoreError> {
-        (&self.cases, &self.by_status, &self.outbox)
-            .transaction(|(cases, by_status, outbox)| {
-                let mut case = tx_get_case(cases, id)?;
-                let old = case.status;
-                if let Some(s) = status {
-                    case.status = s;
-                }
-                case.history.extend(events.iter().cloned().map(|what| Event { at, what }));
-                tx_queue(outbox, &mut case, at, replies)?;
-                tx_put_case(cases, by_status, Some(old), &case)
-            })
-            .map_err(tx_err)
-    }
-
-    /// Book `slot` for the case unless an overlapping visit of the same staff member is
-    /// booked: of concurrent attempts on one slot exactly one wins. A previous booking of
-    /// the case is released (a move), and the confirmation is queued in the same step.
-    pub fn book(&self, id: CaseId, slot: &Slot, at: Timestamp, replies: &[Draft]) -> Result<Booking, StoreError> {
-        (&self.cases, &self.by_status, &self.bookings, &self.outbox)
-            .transaction(|(cases, by_status, bookings, outbox)| {
-                let mut case = tx_get_case(cases, id)?;
-                let key = day_key(slot.start, &slot.staff);
-                let mut day: Vec<BookedVisit> = match bookings.get(&key)? {
-                    Some(v) => from_json(&key, &v).or_else(abort)?,
-                    None => Vec::new(),
-                };
-                if let Some(other) = day.iter().find(|b| b.case != id && b.slot.start < slot.end && slot.start < b.slot.end) {
-                    return Ok(Booking::Taken { by: other.case });
-                }
-                if let Some(prev) = case.booking.clone() {
-                    let prev_key = day_key(prev.start, &prev.staff);
-                    if prev_key == key {
-                        day.retain(|b| b.case != id);
-                    } else if let Some(v) = bookings.get(&prev_key)? {
-                        let mut prev_day: Vec<BookedVisit> = from_json(&prev_key, &v).or_else(abort)?;
-                        prev_day.retain(|b| b.case != id);
-                        bookings.insert(prev_key, to_json(&prev_day))?;
+    /// Apply a change to a case, atomically with taking in the mail that caused it
+    /// (if any). A booking that collides with another case's booking or unexpired hold
+    /// writes nothing and returns `Taken`: of concurrent bookings of one slot exactly
+    /// one wins. A mail already taken in is not applied twice (`Ok(None)`).
+    pub fn update(&self, id: CaseId, mail: Option<Incoming<'_>>, at: Timestamp, change: &Change) -> Result<Option<Applied>, StoreError> {
+        let trees = (&self.cases, &self.by_message_id, &self.by_status, &self.agenda, &self.mails, &self.outbox);
+        trees
+            .transaction(|(cases, by_mid, by_status, agenda, mails, outbox)| {
+                if let Some(m) = mail {
+                    if by_mid.get(m.message_id.as_bytes())?.is_some() {
+                        return Ok(None);
                     }
-                    case.history.push(Event { at, what: EventKind::Moved { from: prev, to: slot.clone() } });
-                } else {
-                    case.history.push(Event { at, what: EventKind::Booked { slot: slot.clone() } });
                 }
-                day.push(BookedVisit { case: id, slot: slot.clone() });
-                day.sort_by_key(|b| b.slot.start);
-                bookings.insert(key, to_json(&day))?;
+                let mut case = tx_get_case(cases, id)?;
                 let old = case.status;
-                case.status = Status::Booked;
-                case.booking = Some(slot.clone());
-                tx_queue(outbox, &mut case, at, replies)?;
+                if let Some(m) = mail {
+                    case.history.push(Event { at: m.at, what: EventKind::MailReceived { message_id: m.message_id.to_string() } });
+                }
+                let outcome = tx_apply(agenda, outbox, &mut case, at, change)?;
+                if let Applied::Taken { .. } = outcome {
+                    return Ok(Some(outcome));
+                }
+                if let Some(m) = mail {
+                    by_mid.insert(m.message_id.as_bytes(), to_json(&id))?;
+                    mails.insert(m.message_id.as_bytes(), m.raw)?;
+                }
                 tx_put_case(cases, by_status, Some(old), &case)?;
-                Ok(Booking::Booked)
+                Ok(Some(outcome))
             })
             .map_err(tx_err)
     }
 
-    /// Cancel the case's visit (if any), freeing the slot, and queue the confirmation.
-    pub fn cancel(&self, id: CaseId, at: Timestamp, replies: &[Draft]) -> Result<(), StoreError> {
-        (&self.cases, &self.by_status, &self.bookings, &self.outbox)
-            .transaction(|(cases, by_status, bookings, outbox)| {
-                let mut case = tx_get_case(cases, id)?;
-                if let Some(prev) = case.booking.take() {
-                    let key = day_key(prev.start, &prev.staff);
-                    if let Some(v) = bookings.get(&key)? {
-                        let mut day: Vec<BookedVisit> = from_json(&key, &v).or_else(abort)?;
-                        day.retain(|b| b.case != id);
-                        bookings.insert(key, to_json(&day))?;
+    /// Take in a mail that changes no case (automatic replies, bounces, unreadable
+    /// mail) so that replay skips it; `case` links it to a case's history when known.
+    pub fn note_mail(&self, mail: Incoming<'_>, case: Option<CaseId>, event: Option<EventKind>) -> Result<bool, StoreError> {
+        (&self.cases, &self.by_message_id, &self.mails)
+            .transaction(|(cases, by_mid, mails)| {
+                if by_mid.get(mail.message_id.as_bytes())?.is_some() {
+                    return Ok(false);
+                }
+                if let (Some(id), Some(what)) = (case, event.clone()) {
+                    if let Ok(mut c) = tx_get_case(cases, id) {
+                        c.history.push(Event { at: mail.at, what });
+                        cases.insert(case_key(id), to_json(&c))?;
                     }
                 }
-                let old = case.status;
-                case.status = Status::Cancelled;
-                case.history.push(Event { at, what: EventKind::Cancelled });
-                tx_queue(outbox, &mut case, at, replies)?;
-                tx_put_case(cases, by_status, Some(old), &case)
+                by_mid.insert(mail.message_id.as_bytes(), to_json(&case))?;
+                mails.insert(mail.message_id.as_bytes(), mail.raw)?;
+                Ok(true)
             })
             .map_err(tx_err)
     }
 
-    /// Every booked visit on `day` (Berlin), all staff, in time order.
-    pub fn bookings_on(&self, day: jiff::civil::Date) -> Result<Vec<BookedVisit>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.bookings.scan_prefix(format!("{day}\0").as_bytes()) {
-            let (k, v) = kv?;
-            out.extend(from_json::<Vec<BookedVisit>>(&k, &v)?);
-        }
-        out.sort_by_key(|b| b.slot.start);
-        Ok(out)
-    }
-
-    /// Every booked visit from `from` through `to` (inclusive days).
-    pub fn bookings_between(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<Vec<BookedVisit>, StoreError> {
+    /// Booked visits and unexpired holds (at `at`) from `from` through `to`, in time order.
+    pub fn agenda_between(&self, from: jiff::civil::Date, to: jiff::civil::Date, at: Timestamp) -> Result<Vec<AgendaEntry>, StoreError> {
         let mut out = Vec::new();
         let end = to.tomorrow().unwrap_or(to);
-        for kv in self.bookings.range(from.to_string().as_bytes()..end.to_string().as_bytes()) {
+        for kv in self.agenda.range(from.to_string().as_bytes()..end.to_string().as_bytes()) {
             let (k, v) = kv?;
-            out.extend(from_json::<Vec<BookedVisit>>(&k, &v)?);
+            out.extend(from_json::<Vec<AgendaEntry>>(&k, &v)?.into_iter().filter(|e| e.blocks_at(at)));
         }
-        out.sort_by_key(|b| b.slot.start);
+        out.sort_by_key(|e| e.slot.start);
         Ok(out)
+    }
+
+    /// Booked visits (no holds) on `day`, all staff, in time order.
+    pub fn bookings_on(&self, day: jiff::civil::Date) -> Result<Vec<AgendaEntry>, StoreError> {
+        Ok(self.agenda_between(day, day, Timestamp::MIN)?.into_iter().filter(|e| e.hold_until.is_none()).collect())
     }
 
     pub fn cases_with_status(&self, status: Status) -> Result<Vec<CaseId>, StoreError> {
@@ -433,10 +447,13 @@ impl Store {
 
     /// Mails waiting for SMTP, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutgoingMail>, StoreError> {
-        self.outbox.iter().map(|kv| {
-            let (k, v) = kv?;
-            from_json(&k, &v)
-        }).collect()
+        self.outbox
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                from_json(&k, &v)
+            })
+            .collect()
     }
 
     /// SMTP accepted the mail: drop it from the outbox and note it in the case history.
@@ -455,4 +472,86 @@ impl Store {
             })
             .map_err(tx_err)
     }
+}
+
+fn tx_day(agenda: &TransactionalTree, key: &[u8]) -> TxResult<Vec<AgendaEntry>> {
+    match agenda.get(key)? {
+        Some(v) => from_json(key, &v).or_else(abort),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Remove the case's entries (holds, or its booking) from the days of `slots`.
+fn tx_remove(agenda: &TransactionalTree, id: CaseId, slots: &[Slot], holds: bool) -> TxResult<()> {
+    let mut keys: Vec<Vec<u8>> = slots.iter().map(|s| day_key(s.start, &s.staff)).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let mut day = tx_day(agenda, &key)?;
+        day.retain(|e| e.case != id || e.hold_until.is_some() != holds);
+        agenda.insert(key, to_json(&day))?;
+    }
+    Ok(())
+}
+
+/// The slots of the case's current holds, from its last `Proposed` event.
+fn held_slots(case: &Case) -> Vec<Slot> {
+    case.history
+        .iter()
+        .rev()
+        .find_map(|e| match &e.what {
+            EventKind::Proposed { slots } => Some(slots.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Apply `change` to the case and the agenda; queue its replies.
+fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut Case, at: Timestamp, change: &Change) -> TxResult<Applied> {
+    if let Some(slot) = &change.book {
+        let key = day_key(slot.start, &slot.staff);
+        let mut day = tx_day(agenda, &key)?;
+        if let Some(other) = day.iter().find(|e| e.case != case.id && e.blocks_at(at) && e.slot.start < slot.end && slot.start < e.slot.end) {
+            return Ok(Applied::Taken { by: other.case });
+        }
+        tx_remove(agenda, case.id, &held_slots(case), true)?;
+        if let Some(prev) = case.booking.clone() {
+            tx_remove(agenda, case.id, std::slice::from_ref(&prev), false)?;
+            case.history.push(Event { at, what: EventKind::Moved { from: prev, to: slot.clone() } });
+        } else {
+            case.history.push(Event { at, what: EventKind::Booked { slot: slot.clone() } });
+        }
+        day = tx_day(agenda, &key)?;
+        day.push(AgendaEntry { case: case.id, slot: slot.clone(), hold_until: None });
+        day.sort_by_key(|e| e.slot.start);
+        agenda.insert(key, to_json(&day))?;
+        case.booking = Some(slot.clone());
+        case.status = Status::Booked;
+    }
+    if change.cancel {
+        tx_remove(agenda, case.id, &held_slots(case), true)?;
+        if let Some(prev) = case.booking.take() {
+            tx_remove(agenda, case.id, std::slice::from_ref(&prev), false)?;
+        }
+        case.status = Status::Cancelled;
+        case.history.push(Event { at, what: EventKind::Cancelled });
+    }
+    if let Some((slots, until)) = &change.hold {
+        tx_remove(agenda, case.id, &held_slots(case), true)?;
+        // The Proposed event is what later releases these holds.
+        case.history.push(Event { at, what: EventKind::Proposed { slots: slots.clone() } });
+        for slot in slots {
+            let key = day_key(slot.start, &slot.staff);
+            let mut day = tx_day(agenda, &key)?;
+            day.push(AgendaEntry { case: case.id, slot: slot.clone(), hold_until: Some(*until) });
+            day.sort_by_key(|e| e.slot.start);
+            agenda.insert(key, to_json(&day))?;
+        }
+    }
+    if let Some(s) = change.status {
+        case.status = s;
+    }
+    case.history.extend(change.events.iter().cloned().map(|what| Event { at, what }));
+    tx_queue(outbox, case, at, &change.replies)?;
+    Ok(Applied::Done)
 }
