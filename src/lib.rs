@@ -15,6 +15,7 @@
 pub mod case_id;
 pub mod classify;
 pub mod config;
+pub mod engine;
 pub mod extract;
 pub mod kind;
 pub mod parse;

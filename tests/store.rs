@@ -44,7 +44,7 @@ fn reopen(path: &std::path::Path) -> Store {
 }
 
 fn slot(start: &str, end: &str, staff: &str) -> Slot {
-    Slot { start: ts(start), end: ts(end), staff: staff.into() }
+    Slot { start: ts(start), end: ts(end), staff: staff.into(), district: None, street: None }
 }
 
 fn book(s: Slot) -> Change {

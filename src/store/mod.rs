@@ -53,6 +53,11 @@ pub struct Slot {
     pub start: Timestamp,
     pub end: Timestamp,
     pub staff: String,
+    /// Where the visit is, for travel buffers and chaining visits nearby.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<crate::schedule::District>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
 }
 
 /// One entry of a case's append-only history.
@@ -73,6 +78,8 @@ pub enum EventKind {
     Flagged { reason: String },
     /// A later mail of the citizen on this case.
     MailReceived { message_id: String },
+    /// The reminder before the visit went to the outbox.
+    ReminderQueued { visit: Timestamp },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -496,14 +503,21 @@ fn tx_remove(agenda: &TransactionalTree, id: CaseId, slots: &[Slot], holds: bool
 
 /// The slots of the case's current holds, from its last `Proposed` event.
 fn held_slots(case: &Case) -> Vec<Slot> {
-    case.history
-        .iter()
-        .rev()
-        .find_map(|e| match &e.what {
-            EventKind::Proposed { slots } => Some(slots.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
+    case.proposed_slots().to_vec()
+}
+
+impl Case {
+    /// The options of the last proposal mail, numbered from 1 in the mail.
+    pub fn proposed_slots(&self) -> &[Slot] {
+        self.history
+            .iter()
+            .rev()
+            .find_map(|e| match &e.what {
+                EventKind::Proposed { slots } => Some(slots.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
+    }
 }
 
 /// Apply `change` to the case and the agenda; queue its replies.

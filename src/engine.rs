@@ -1,0 +1,436 @@
+//! What the daemon does with one mail: triage it, decide (pure), and apply the decision
+//! to the store in one transaction together with the replies it queues. Idempotent: a
+//! mail already taken in (same Message-ID) changes nothing, so replay after a crash
+//! neither loses nor doubles anything.
+
+use crate::case_id::CaseId;
+use crate::classify::{Department, Rules};
+use crate::extract::household::Address;
+use crate::extract::language::Language;
+use crate::extract::when::{Availability, Window};
+use crate::kind::MailKind;
+use crate::parse::{self, ParsedMail};
+use crate::reply::{Composer, ForwardSummary, Recipient, Visit};
+use crate::schedule::{self, Agenda, Busy, Plan, PlanningRules, VisitRequest};
+use crate::store::{Applied, Case, Change, EventKind, Incoming, NewCase, Slot, Status, Store, StoreError};
+use crate::triage::{self, Triage};
+use crate::tz::berlin;
+use jiff::{Span, Timestamp, Zoned};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("composing a reply: {0}")]
+    Reply(#[from] crate::reply::ReplyError),
+}
+
+/// What became of a mail (for logs and tests; case ids only, no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new case; `status` says what the citizen was sent.
+    Created { case: CaseId, status: Status },
+    /// The mail was taken in before (replay).
+    AlreadyDone { case: Option<CaseId> },
+    Booked { case: CaseId },
+    /// The chosen slot was gone; new proposals went out with an apology.
+    SlotTaken { case: CaseId },
+    Cancelled { case: CaseId },
+    /// New proposals on a wish to move.
+    Reproposed { case: CaseId },
+    /// Nothing automatic: staff must look (reply from another address, unclear reply,
+    /// unreadable mail).
+    Flagged { case: Option<CaseId>, reason: String },
+    /// Automatic mail (auto-reply, bounce): never answered.
+    Ignored { case: Option<CaseId>, reason: String },
+}
+
+/// What later steps of a case need from its triage; read back from the stored triage
+/// JSON when a reply comes in.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub language: Language,
+    pub concerns: Vec<String>,
+    pub persons: Option<u32>,
+    pub address: Option<Address>,
+    pub availability: Availability,
+}
+
+impl Facts {
+    pub fn of(t: &Triage) -> Facts {
+        Facts {
+            language: t.language,
+            concerns: t.concerns.clone(),
+            persons: t.persons,
+            address: t.address.clone(),
+            availability: t.availability.clone(),
+        }
+    }
+
+    /// From the triage JSON kept with a case (the `Triage` serialisation).
+    pub fn from_stored(v: &serde_json::Value) -> Facts {
+        let str_of = |o: &serde_json::Value, k: &str| o.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let windows = |k: &str| -> Vec<Window> {
+            v.pointer(&format!("/availability/{k}"))
+                .and_then(|w| w.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|w| {
+                    let start = crate::tz::parse_instant(w.get("start")?.as_str()?).ok()?;
+                    let end = crate::tz::parse_instant(w.get("end")?.as_str()?).ok()?;
+                    Some(Window { start, end })
+                })
+                .collect()
+        };
+        Facts {
+            language: match v.get("language").and_then(|l| l.as_str()) {
+                Some("en") => Language::En,
+                Some("other") => Language::Other,
+                _ => Language::De,
+            },
+            concerns: v.get("concerns").and_then(|c| c.as_array()).into_iter().flatten().filter_map(|c| c.as_str().map(str::to_string)).collect(),
+            persons: v.get("persons").and_then(|p| p.as_u64()).and_then(|p| u32::try_from(p).ok()),
+            address: v.get("address").filter(|a| a.is_object()).and_then(|a| {
+                Some(Address { street: str_of(a, "street")?, house_number: str_of(a, "house_number")?, postal_code: str_of(a, "postal_code"), city: str_of(a, "city") })
+            }),
+            availability: Availability {
+                stated: v.pointer("/availability/stated").and_then(|s| s.as_bool()).unwrap_or(false),
+                windows: windows("windows"),
+                excluded: windows("excluded"),
+            },
+        }
+    }
+}
+
+/// Everything one mail's processing needs.
+pub struct Engine<'a> {
+    pub rules: &'a Rules,
+    pub planning: &'a PlanningRules,
+    pub composer: Composer<'a>,
+    pub store: &'a Store,
+    pub hold_hours: i64,
+}
+
+/// A stable id for a mail without Message-ID, so that replay still finds it (FNV-1a:
+/// stable across builds, unlike std's hasher).
+fn synthetic_message_id(raw: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in raw {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("no-message-id.{h:016x}.{}@buergerservice.invalid", raw.len())
+}
+
+fn slot_of(p: &schedule::Proposal, t: &Facts) -> Slot {
+    Slot {
+        start: p.start.timestamp(),
+        end: p.end.timestamp(),
+        staff: p.staff.clone(),
+        district: t.address.as_ref().map(triage::district_of),
+        street: t.address.as_ref().map(|a| a.street.clone()),
+    }
+}
+
+fn address_line(t: &Facts) -> Option<String> {
+    t.address.as_ref().map(|a| {
+        let place = [a.postal_code.as_deref(), a.city.as_deref().or(Some("Hochheim am Main"))].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        format!("{} {}, {place}", a.street, a.house_number)
+    })
+}
+
+impl Engine<'_> {
+    /// Process one raw mail arriving at `now`.
+    pub fn process(&self, raw: &[u8], now: Timestamp) -> Result<Outcome, EngineError> {
+        let mail = match parse::parse(raw) {
+            Ok(m) => m,
+            Err(e) => return self.keep_unreadable(raw, now, &e.to_string()),
+        };
+        let message_id = mail.message_id.clone().unwrap_or_else(|| synthetic_message_id(raw));
+        if let Some(case) = self.store.case_of_mail(&message_id)? {
+            return Ok(Outcome::AlreadyDone { case: Some(case) });
+        }
+        let incoming = Incoming { message_id: &message_id, raw, at: now };
+        let now_z = now.to_zoned(berlin());
+        // Relative words ("morgen") mean the day the citizen wrote, unless the Date
+        // header is implausible (in the future, or older than a week).
+        let written = mail
+            .date
+            .filter(|d| *d <= now && now.duration_since(*d) < jiff::SignedDuration::from_hours(24 * 7))
+            .map(|d| d.to_zoned(berlin()))
+            .unwrap_or_else(|| now_z.clone());
+        let ctx = triage::Context { rules: self.rules, planning: self.planning };
+        let mut t = triage::triage_parsed(&message_id, &mail, &written, ctx);
+        t.proposals = None;
+        let Some(sender) = mail.reply_to.as_ref().or(mail.from.as_ref()).map(|m| m.address.clone()) else {
+            return self.keep_unreadable(raw, now, "no sender address");
+        };
+        match t.kind {
+            MailKind::AutoReply | MailKind::Bounce => {
+                let case = t.case_id.filter(|id| self.store.case(*id).ok().flatten().is_some());
+                let reason = if t.kind == MailKind::Bounce { "bounce: a mail to the citizen was not delivered" } else { "automatic reply" };
+                let event = (t.kind == MailKind::Bounce).then(|| EventKind::Flagged { reason: reason.into() });
+                self.store.note_mail(incoming, case, event)?;
+                Ok(Outcome::Ignored { case, reason: reason.into() })
+            }
+            MailKind::CaseReply => match t.case_id.map(|id| self.store.case(id)).transpose()?.flatten() {
+                Some(case) => self.case_reply(&case, &mail, &t, &sender, incoming, &now_z),
+                // A tag we do not know: treat it as a new request so nothing is lost.
+                None => self.request(&mail, &t, &sender, incoming, &now_z, Some("case tag not found: taken as a new request")),
+            },
+            MailKind::Request => self.request(&mail, &t, &sender, incoming, &now_z, None),
+        }
+    }
+
+    /// Keep a mail we cannot understand as an unclassified, flagged case: never dropped.
+    fn keep_unreadable(&self, raw: &[u8], now: Timestamp, why: &str) -> Result<Outcome, EngineError> {
+        let message_id = parse::parse(raw).ok().and_then(|m| m.message_id).unwrap_or_else(|| synthetic_message_id(raw));
+        let new = NewCase { sender: String::new(), triage: serde_json::json!({ "error": why }) };
+        let reason = format!("unreadable mail: {why}");
+        let (case, created) = self.store.create_case(Incoming { message_id: &message_id, raw, at: now }, &new, |_| {
+            Ok(Change { status: Some(Status::Unclassified), events: vec![EventKind::Flagged { reason: reason.clone() }], ..Default::default() })
+        })?;
+        Ok(if created { Outcome::Flagged { case: Some(case), reason } } else { Outcome::AlreadyDone { case: Some(case) } })
+    }
+
+    fn recipient<'m>(&self, mail: &'m ParsedMail, lang: Language, sender: &'m str) -> Recipient<'m> {
+        Recipient {
+            address: sender,
+            name: mail.from.as_ref().and_then(|f| f.name.as_deref()),
+            lang,
+            in_reply_to: mail.message_id.as_deref(),
+        }
+    }
+
+    /// Bookings and live holds of everyone but `except`, as the planner's agenda.
+    fn agenda(&self, now: &Zoned, except: Option<CaseId>) -> Result<Agenda, EngineError> {
+        let to = now.date().saturating_add(Span::new().days(self.planning.horizon_days + self.planning.waitlist_search_days + 1));
+        let mut agenda = Agenda::new();
+        for e in self.store.agenda_between(now.date(), to, now.timestamp())? {
+            if Some(e.case) == except {
+                continue;
+            }
+            let civil = |t: Timestamp| t.to_zoned(berlin()).datetime();
+            agenda.add(Busy { staff: e.slot.staff, start: civil(e.slot.start), end: civil(e.slot.end), district: e.slot.district, street: e.slot.street });
+        }
+        Ok(agenda)
+    }
+
+    fn plan(&self, t: &Facts, availability: &Availability, now: &Zoned, except: Option<CaseId>) -> Result<Plan, EngineError> {
+        let minutes = triage::visit_minutes(self.rules, &t.concerns, t.persons.unwrap_or(1));
+        let req = VisitRequest {
+            duration_minutes: if minutes == 0 { 30 } else { minutes },
+            district: t.address.as_ref().map(triage::district_of),
+            street: t.address.as_ref().map(|a| a.street.as_str()),
+            availability,
+        };
+        Ok(schedule::propose(self.planning, &self.agenda(now, except)?, &req, now))
+    }
+
+    /// The Change that offers `plan` (or waitlists) with the proposal mail.
+    fn offer(&self, case: CaseId, to: &Recipient<'_>, t: &Facts, plan: &Plan, apology: bool, now: &Zoned) -> Result<Change, crate::reply::ReplyError> {
+        let bb: Vec<String> = self.buergerbuero_concerns(t);
+        let mail = self.composer.proposal(case, to, &bb, t.persons, plan, self.hold_hours, apology, now.timestamp())?;
+        let until = now.timestamp().saturating_add(jiff::SignedDuration::from_hours(self.hold_hours)).unwrap_or(now.timestamp());
+        Ok(if plan.waitlisted || plan.proposals.is_empty() {
+            Change {
+                status: Some(Status::Waitlisted),
+                events: vec![EventKind::Waitlisted { earliest: plan.earliest.as_ref().map(|e| e.timestamp()) }],
+                replies: vec![mail],
+                hold: Some((Vec::new(), until)),
+                ..Default::default()
+            }
+        } else {
+            Change {
+                status: Some(Status::Proposed),
+                replies: vec![mail],
+                hold: Some((plan.proposals.iter().map(|p| slot_of(p, t)).collect(), until)),
+                ..Default::default()
+            }
+        })
+    }
+
+    fn buergerbuero_concerns(&self, t: &Facts) -> Vec<String> {
+        let bb = self.rules.department("buergerbuero");
+        t.concerns.iter().filter(|c| bb.is_some_and(|d| d.concerns.iter().any(|x| &x.id == *c))).cloned().collect()
+    }
+
+    fn specialist_departments(&self, t: &Facts) -> Vec<&Department> {
+        let mut out: Vec<&Department> = Vec::new();
+        for c in &t.concerns {
+            if let Some(d) = self.rules.departments.iter().find(|d| !d.home_visit && d.concerns.iter().any(|x| &x.id == c)) {
+                if !out.iter().any(|o| o.id == d.id) {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+
+    fn request(&self, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned, note: Option<&str>) -> Result<Outcome, EngineError> {
+        let to = self.recipient(mail, t.language, sender);
+        let facts = Facts::of(t);
+        let bb = self.buergerbuero_concerns(&facts);
+        let specialists = self.specialist_departments(&facts);
+        let unclassified = bb.is_empty() && specialists.is_empty();
+        let plan = if bb.is_empty() { None } else { Some(self.plan(&facts, &facts.availability, now, None)?) };
+        let summary = forward_summary(t, sender, now);
+        let new = NewCase { sender: sender.to_string(), triage: serde_json::to_value(t).unwrap_or_default() };
+        let mut status = Status::Forwarded;
+        let (case, created) = self.store.create_case(incoming, &new, |id| {
+            let compose = || -> Result<Change, crate::reply::ReplyError> {
+                let mut change = Change {
+                    events: vec![EventKind::Classified { department: t.department.clone().unwrap_or_default(), concerns: t.concerns.clone() }],
+                    ..Default::default()
+                };
+                if let Some(n) = note {
+                    change.events.push(EventKind::Flagged { reason: n.into() });
+                }
+                if unclassified {
+                    change.status = Some(Status::Unclassified);
+                    change.events.push(EventKind::Flagged { reason: "no rule fits: for a person to look at".into() });
+                    change.replies.push(self.composer.unclear(id, &to, now.timestamp())?);
+                    return Ok(change);
+                }
+                if let Some(plan) = &plan {
+                    let offer = self.offer(id, &to, &facts, plan, false, now)?;
+                    change.status = offer.status;
+                    change.events.extend(offer.events);
+                    change.replies.extend(offer.replies);
+                    change.hold = offer.hold;
+                }
+                if !specialists.is_empty() {
+                    for d in &specialists {
+                        change.replies.push(self.composer.forward(id, d, &summary, incoming.raw, mail.message_id.as_deref(), now.timestamp())?);
+                        change.events.push(EventKind::Forwarded { to: d.forward_to.clone() });
+                    }
+                    change.replies.push(self.composer.specialist_notice(id, &to, &specialists, plan.is_some(), now.timestamp())?);
+                    if plan.is_none() {
+                        change.status = Some(Status::Forwarded);
+                    }
+                }
+                Ok(change)
+            };
+            compose().map_err(|e| e.to_string())
+        })?;
+        if let Some(case) = self.store.case(case)? {
+            status = case.status;
+        }
+        Ok(if created { Outcome::Created { case, status } } else { Outcome::AlreadyDone { case: Some(case) } })
+    }
+
+    fn case_reply(&self, case: &Case, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned) -> Result<Outcome, EngineError> {
+        let at = now.timestamp();
+        // Only the case's own sender may book, move or cancel it.
+        let from_owner = case.sender.eq_ignore_ascii_case(sender)
+            || mail.from.as_ref().is_some_and(|f| f.address.eq_ignore_ascii_case(&case.sender));
+        let flag = |reason: &str| -> Result<Outcome, EngineError> {
+            let change = Change { events: vec![EventKind::Flagged { reason: reason.into() }], ..Default::default() };
+            self.store.update(case.id, Some(incoming), at, &change)?;
+            Ok(Outcome::Flagged { case: Some(case.id), reason: reason.into() })
+        };
+        if !from_owner {
+            return flag("reply from an address other than the case's sender: nothing booked");
+        }
+        let original = Facts::from_stored(&case.triage);
+        // Answer in the language of this reply (a German household may answer in English).
+        let to = self.recipient(mail, t.language, sender);
+        let bb = self.buergerbuero_concerns(&original);
+        let visit_of = |s: &Slot, sequence: u32| (s.start.to_zoned(berlin()), s.end.to_zoned(berlin()), sequence);
+        let sequence = case.history.iter().filter(|e| matches!(e.what, EventKind::Moved { .. } | EventKind::Cancelled)).count() as u32;
+        let address = address_line(&original);
+
+        if t.cancel {
+            let visit = case.booking.as_ref().map(|s| visit_of(s, sequence + 1));
+            let v = visit.as_ref().map(|(s, e, q)| Visit { start: s, end: e, address: address.as_deref(), sequence: *q });
+            let reply = self.composer.cancellation(case.id, &to, &bb, v.as_ref(), at)?;
+            let change = Change { cancel: true, replies: vec![reply], ..Default::default() };
+            self.store.update(case.id, Some(incoming), at, &change)?;
+            return Ok(Outcome::Cancelled { case: case.id });
+        }
+        if let Some(n) = t.choice.filter(|_| !t.reschedule) {
+            let Some(slot) = case.proposed_slots().get((n as usize).wrapping_sub(1)).cloned() else {
+                return flag(&format!("option {n} chosen, but the case has no such proposal"));
+            };
+            let (s, e, q) = visit_of(&slot, if case.booking.is_some() { sequence + 1 } else { sequence });
+            let reply = self.composer.confirmation(case.id, &to, &bb, &Visit { start: &s, end: &e, address: address.as_deref(), sequence: q }, at)?;
+            let change = Change { book: Some(slot), replies: vec![reply], ..Default::default() };
+            return match self.store.update(case.id, Some(incoming), at, &change)? {
+                Some(Applied::Done) => Ok(Outcome::Booked { case: case.id }),
+                None => Ok(Outcome::AlreadyDone { case: Some(case.id) }),
+                Some(Applied::Taken { .. }) => {
+                    let plan = self.plan(&original, &original.availability, now, Some(case.id))?;
+                    let change = self.offer(case.id, &to, &original, &plan, true, now)?;
+                    self.store.update(case.id, Some(incoming), at, &change)?;
+                    Ok(Outcome::SlotTaken { case: case.id })
+                }
+            };
+        }
+        if t.reschedule || t.availability.stated {
+            // New times in the reply replace the old wish; otherwise keep the old one.
+            let wish = if t.availability.stated { &t.availability } else { &original.availability };
+            let plan = self.plan(&original, wish, now, Some(case.id))?;
+            let mut change = self.offer(case.id, &to, &original, &plan, false, now)?;
+            if case.booking.is_some() {
+                // Keep the booked visit until the citizen picks a new one.
+                change.status = None;
+            }
+            self.store.update(case.id, Some(incoming), at, &change)?;
+            return Ok(Outcome::Reproposed { case: case.id });
+        }
+        flag("reply without a choice, cancellation or new times: for a person to answer")
+    }
+}
+
+fn forward_summary(t: &Triage, sender: &str, now: &Zoned) -> ForwardSummary {
+    let availability = t.availability.stated.then(|| {
+        let first: Vec<String> = t.availability.windows.iter().take(4).map(|w| {
+            format!("{} – {}", w.start.strftime("%a %d.%m. %H:%M"), w.end.strftime("%H:%M"))
+        }).collect();
+        first.join("; ")
+    });
+    let facts = Facts::of(t);
+    ForwardSummary {
+        address: address_line(&facts),
+        sender: sender.to_string(),
+        subject: t.subject.clone(),
+        received: now.strftime("%d.%m.%Y %H:%M").to_string(),
+        concerns: t.concerns.clone(),
+        confidence: format!("{:.2}", t.confidence),
+        reasons: t.reasons.clone(),
+        phone: t.phone.clone(),
+        availability,
+    }
+}
+
+impl Engine<'_> {
+    /// Queue the reminder for every booked visit starting within `lead` of `now` that
+    /// has none yet. Returns the cases reminded.
+    pub fn queue_reminders(&self, now: &Zoned, lead: jiff::SignedDuration) -> Result<Vec<CaseId>, EngineError> {
+        let mut out = Vec::new();
+        let until = now.timestamp().saturating_add(lead).unwrap_or(now.timestamp());
+        let to_day = until.to_zoned(berlin()).date();
+        for e in self.store.agenda_between(now.date(), to_day, now.timestamp())? {
+            if e.hold_until.is_some() || e.slot.start <= now.timestamp() || e.slot.start > until {
+                continue;
+            }
+            let Some(case) = self.store.case(e.case)? else { continue };
+            let reminded = case.history.iter().any(|h| matches!(&h.what, EventKind::ReminderQueued { visit } if *visit == e.slot.start));
+            if reminded || case.status != Status::Booked {
+                continue;
+            }
+            let t = Facts::from_stored(&case.triage);
+            let (s, en) = (e.slot.start.to_zoned(berlin()), e.slot.end.to_zoned(berlin()));
+            let to = Recipient { address: &case.sender, name: None, lang: t.language, in_reply_to: None };
+            let bb = self.buergerbuero_concerns(&t);
+            let address = address_line(&t);
+            let visit = Visit { start: &s, end: &en, address: address.as_deref(), sequence: 0 };
+            let draft = self.composer.reminder(case.id, &to, &bb, &visit, now.timestamp())?;
+            let change = Change { events: vec![EventKind::ReminderQueued { visit: e.slot.start }], replies: vec![draft], ..Default::default() };
+            self.store.update(case.id, None, now.timestamp(), &change)?;
+            out.push(case.id);
+        }
+        Ok(out)
+    }
+}
