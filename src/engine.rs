@@ -112,17 +112,6 @@ pub struct Engine<'a> {
     pub hold_hours: i64,
 }
 
-/// A stable id for a mail without Message-ID, so that replay still finds it (FNV-1a:
-/// stable across builds, unlike std's hasher).
-fn synthetic_message_id(raw: &[u8]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in raw {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("no-message-id.{h:016x}.{}@buergerservice.invalid", raw.len())
-}
-
 fn slot_of(p: &schedule::Proposal, t: &Facts) -> Slot {
     Slot {
         start: p.start.timestamp(),
@@ -147,11 +136,15 @@ impl Engine<'_> {
             Ok(m) => m,
             Err(e) => return self.keep_unreadable(raw, now, &e.to_string()),
         };
-        let message_id = mail.message_id.clone().unwrap_or_else(|| synthetic_message_id(raw));
-        if let Some(case) = self.store.case_of_mail(&message_id)? {
-            return Ok(Outcome::AlreadyDone { case: Some(case) });
+        let hint = mail.message_id.as_ref().map(|id| {
+            let from = mail.from.as_ref().map(|f| f.address.as_str()).unwrap_or("");
+            format!("{id}\0{from}\0{}", mail.date.map(|d| d.to_string()).unwrap_or_default())
+        });
+        let incoming = Incoming { raw, at: now, message_id: mail.message_id.as_deref(), hint: hint.as_deref() };
+        if let Some(case) = self.store.seen(&incoming)? {
+            return Ok(Outcome::AlreadyDone { case });
         }
-        let incoming = Incoming { message_id: &message_id, raw, at: now };
+        let label = mail.message_id.clone().unwrap_or_else(|| incoming.raw_key());
         let now_z = now.to_zoned(berlin());
         // Relative words ("morgen") mean the day the citizen wrote, unless the Date
         // header is implausible (in the future, or older than a week).
@@ -161,7 +154,7 @@ impl Engine<'_> {
             .map(|d| d.to_zoned(berlin()))
             .unwrap_or_else(|| now_z.clone());
         let ctx = triage::Context { rules: self.rules, planning: self.planning };
-        let mut t = triage::triage_parsed(&message_id, &mail, &written, ctx);
+        let mut t = triage::triage_parsed(&label, &mail, &written, ctx);
         t.proposals = None;
         let Some(sender) = mail.reply_to.as_ref().or(mail.from.as_ref()).map(|m| m.address.clone()) else {
             return self.keep_unreadable(raw, now, "no sender address");
@@ -185,10 +178,13 @@ impl Engine<'_> {
 
     /// Keep a mail we cannot understand as an unclassified, flagged case: never dropped.
     fn keep_unreadable(&self, raw: &[u8], now: Timestamp, why: &str) -> Result<Outcome, EngineError> {
-        let message_id = parse::parse(raw).ok().and_then(|m| m.message_id).unwrap_or_else(|| synthetic_message_id(raw));
+        let incoming = Incoming { raw, at: now, message_id: None, hint: None };
+        if let Some(case) = self.store.seen(&incoming)? {
+            return Ok(Outcome::AlreadyDone { case });
+        }
         let new = NewCase { sender: String::new(), triage: serde_json::json!({ "error": why }) };
         let reason = format!("unreadable mail: {why}");
-        let (case, created) = self.store.create_case(Incoming { message_id: &message_id, raw, at: now }, &new, |_| {
+        let (case, created) = self.store.create_case(incoming, &new, |_| {
             Ok(Change { status: Some(Status::Unclassified), events: vec![EventKind::Flagged { reason: reason.clone() }], ..Default::default() })
         })?;
         Ok(if created { Outcome::Flagged { case: Some(case), reason } } else { Outcome::AlreadyDone { case: Some(case) } })

@@ -9,8 +9,12 @@ fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-fn mail<'a>(mid: &'a str, at: &str) -> Incoming<'a> {
-    Incoming { message_id: mid, raw: b"From: a@b\r\n\r\nbody", at: ts(at) }
+/// A mail with its own bytes (so its hash differs from every other test mail).
+fn mail(mid: &str, at: &str) -> Incoming<'static> {
+    // Leaked: a test's handful of small mails lives as long as the test anyway.
+    let mid: &'static str = Box::leak(mid.to_string().into_boxed_str());
+    let raw: &'static [u8] = Box::leak(format!("Message-ID: <{mid}>\r\n\r\nbody").into_bytes().into_boxed_slice());
+    Incoming { raw, at: ts(at), message_id: Some(mid), hint: Some(mid) }
 }
 
 fn new_case() -> NewCase {
@@ -71,8 +75,9 @@ fn ids_are_gap_free_per_year_and_survive_reopening() {
     assert_eq!(case.status, Status::Proposed);
     assert!(matches!(case.history[0].what, EventKind::Received { .. }));
     assert!(matches!(case.history.last().unwrap().what, EventKind::ReplyQueued { .. }));
-    assert_eq!(store.mail("a@x").unwrap().unwrap(), b"From: a@b\r\n\r\nbody");
-    assert_eq!(store.case_of_mail("bad@x").unwrap(), None);
+    let a = mail("a@x", "2027-04-06T08:00:00Z");
+    assert_eq!(store.mail(&a.raw_key()).unwrap().unwrap(), a.raw);
+    assert_eq!(store.seen(&mail("bad@x", "2027-04-06T08:30:00Z")).unwrap(), None);
 }
 
 #[test]
@@ -89,7 +94,15 @@ fn the_same_message_id_never_makes_a_second_case_or_reply() {
     let s = slot("2027-04-08T16:00:00Z", "2027-04-08T16:40:00Z", "Anna");
     assert_eq!(store.update(first.0, Some(r), r.at, &book(s.clone())).unwrap(), Some(Applied::Done));
     assert_eq!(store.update(first.0, Some(r), r.at, &book(s)).unwrap(), None);
-    assert_eq!(store.case_of_mail("<reply@x>").unwrap(), Some(first.0));
+    assert_eq!(store.seen(&r).unwrap(), Some(Some(first.0)));
+    // The same mail with other trace headers (another route) is recognised by its hint.
+    let rerouted = Incoming { raw: b"Received: by relay2\r\nMessage-ID: <reply@x>\r\n\r\nbody", ..r };
+    assert_eq!(store.seen(&rerouted).unwrap(), Some(Some(first.0)));
+    // A mail without Message-ID is recognised by its bytes alone.
+    let bare = Incoming { raw: b"Subject: no id\r\n\r\nx", at: r.at, message_id: None, hint: None };
+    assert!(store.note_mail(bare, None, None).unwrap());
+    assert!(!store.note_mail(bare, None, None).unwrap());
+    assert_eq!(store.seen(&bare).unwrap(), Some(None));
 }
 
 #[test]

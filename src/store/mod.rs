@@ -1,9 +1,10 @@
 //! Cases in sled: the only module that knows sled. Everything else sees typed operations.
 //!
 //! Trees: `meta` (schema version, per-year case counters), `cases` (CaseId → Case),
-//! `by_message_id` (every mail we took in → its case), `by_sender`, `by_status`
-//! (indexes), `agenda` (day + staff → the day's booked visits and held proposals),
-//! `mails` (the raw mails, by Message-ID), `outbox` (mails to send). Every operation that changes a case and must
+//! `seen` (every mail we took in, by the hash of its bytes and by Message-ID + From +
+//! Date → its case), `by_sender`, `by_status` (indexes), `agenda` (day + staff → the
+//! day's booked visits and held proposals), `mails` (the raw mails, by hash), `outbox`
+//! (mails to send). Every operation that changes a case and must
 //! also send mail writes the outgoing mail in the same transaction, so a crash leaves
 //! either both or neither. sled makes writes durable only on `flush()`: callers flush
 //! before any effect outside the process.
@@ -64,7 +65,8 @@ pub struct Slot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
-    Received { message_id: String },
+    /// `mail` is the key of the raw mail in the store (`Incoming::raw_key`).
+    Received { mail: String },
     Classified { department: String, concerns: Vec<String> },
     Proposed { slots: Vec<Slot> },
     Booked { slot: Slot },
@@ -77,7 +79,7 @@ pub enum EventKind {
     /// Something staff must look at (unclassified, a reply from another address, …).
     Flagged { reason: String },
     /// A later mail of the citizen on this case.
-    MailReceived { message_id: String },
+    MailReceived { mail: String },
     /// The reminder before the visit went to the outbox.
     ReminderQueued { visit: Timestamp },
 }
@@ -93,7 +95,8 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     pub id: CaseId,
-    pub message_id: String,
+    /// Message-ID of the request (for threading replies), if it had one.
+    pub message_id: Option<String>,
     /// The address to answer (Reply-To, else From), lower-cased.
     pub sender: String,
     pub status: Status,
@@ -120,12 +123,37 @@ pub struct Draft {
     pub message: Vec<u8>,
 }
 
-/// A mail taken in: its id and raw bytes are kept with the case.
+/// A mail taken in; its raw bytes are kept with the case. A mail is recognised again by
+/// the hash of its bytes, or — when it arrives twice with different trace headers — by
+/// its Message-ID together with From and Date (`hint`). The Message-ID alone is only a
+/// hint: some senders reuse them, and a mail without one must still be taken in.
 #[derive(Debug, Clone, Copy)]
 pub struct Incoming<'a> {
-    pub message_id: &'a str,
     pub raw: &'a [u8],
     pub at: Timestamp,
+    pub message_id: Option<&'a str>,
+    /// Message-ID, From and Date joined; `None` when the mail has no Message-ID.
+    pub hint: Option<&'a str>,
+}
+
+impl Incoming<'_> {
+    /// `raw:<sha256 of the bytes>`: the key of the mail in the store.
+    pub fn raw_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.raw);
+        let mut key = String::with_capacity(4 + 64);
+        key.push_str("raw:");
+        for b in digest {
+            key.push_str(&format!("{b:02x}"));
+        }
+        key
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let mut keys = vec![self.raw_key()];
+        keys.extend(self.hint.map(|h| format!("hint:{h}")));
+        keys
+    }
 }
 
 /// A new case before it has an id.
@@ -177,7 +205,7 @@ pub struct Store {
     db: sled::Db,
     meta: sled::Tree,
     cases: sled::Tree,
-    by_message_id: sled::Tree,
+    seen: sled::Tree,
     by_sender: sled::Tree,
     by_status: sled::Tree,
     agenda: sled::Tree,
@@ -283,7 +311,7 @@ impl Store {
             }
         }
         Ok(Store {
-            by_message_id: db.open_tree("by_message_id")?,
+            seen: db.open_tree("seen")?,
             by_sender: db.open_tree("by_sender")?,
             by_status: db.open_tree("by_status")?,
             agenda: db.open_tree("agenda")?,
@@ -304,13 +332,20 @@ impl Store {
 
     /// The case a mail (request or reply) was taken into, if any: replay after a crash
     /// finds the mail already done.
-    pub fn case_of_mail(&self, message_id: &str) -> Result<Option<CaseId>, StoreError> {
-        self.by_message_id.get(message_id.as_bytes())?.map(|v| from_json(message_id.as_bytes(), &v)).transpose()
+    /// `Some(case)` when the mail was taken in before (`Some(None)`: taken in without a
+    /// case, e.g. an auto-reply).
+    pub fn seen(&self, mail: &Incoming<'_>) -> Result<Option<Option<CaseId>>, StoreError> {
+        for key in mail.keys() {
+            if let Some(v) = self.seen.get(key.as_bytes())? {
+                return Ok(Some(from_json(key.as_bytes(), &v)?));
+            }
+        }
+        Ok(None)
     }
 
-    /// The raw bytes of a mail taken in.
-    pub fn mail(&self, message_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.mails.get(message_id.as_bytes())?.map(|v| v.to_vec()))
+    /// The raw bytes of a mail taken in, by `Incoming::raw_key`.
+    pub fn mail(&self, raw_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.mails.get(raw_key.as_bytes())?.map(|v| v.to_vec()))
     }
 
     pub fn case(&self, id: CaseId) -> Result<Option<Case>, StoreError> {
@@ -327,12 +362,16 @@ impl Store {
         F: Fn(CaseId) -> Result<Change, String>,
     {
         let year = mail.at.to_zoned(crate::tz::berlin()).year();
-        let trees = (&self.meta, &self.cases, &self.by_message_id, &self.by_sender, &self.by_status, &self.agenda, &self.mails, &self.outbox);
+        let keys = mail.keys();
+        let raw_key = mail.raw_key();
+        let trees = (&self.meta, &self.cases, &self.seen, &self.by_sender, &self.by_status, &self.agenda, &self.mails, &self.outbox);
         trees
-            .transaction(|(meta, cases, by_mid, by_sender, by_status, agenda, mails, outbox)| {
-                if let Some(existing) = by_mid.get(mail.message_id.as_bytes())? {
-                    let id: CaseId = from_json(mail.message_id.as_bytes(), &existing).or_else(abort)?;
-                    return Ok((id, false));
+            .transaction(|(meta, cases, seen, by_sender, by_status, agenda, mails, outbox)| {
+                if let Some(existing) = tx_seen(seen, &keys)? {
+                    match existing {
+                        Some(id) => return Ok((id, false)),
+                        None => return abort(StoreError::Compose("mail was taken in without a case".into())),
+                    }
                 }
                 let counter = format!("counter:{year}");
                 let last = match meta.get(counter.as_bytes())? {
@@ -344,15 +383,15 @@ impl Store {
                 let change = decide(id).map_err(StoreError::Compose).or_else(abort)?;
                 let mut case = Case {
                     id,
-                    message_id: mail.message_id.to_string(),
+                    message_id: mail.message_id.map(str::to_string),
                     sender: new.sender.to_lowercase(),
                     status: Status::New,
                     triage: new.triage.clone(),
                     booking: None,
-                    history: vec![Event { at: mail.at, what: EventKind::Received { message_id: mail.message_id.to_string() } }],
+                    history: vec![Event { at: mail.at, what: EventKind::Received { mail: raw_key.clone() } }],
                 };
-                by_mid.insert(mail.message_id.as_bytes(), to_json(&id))?;
-                mails.insert(mail.message_id.as_bytes(), mail.raw)?;
+                tx_mark_seen(seen, &keys, Some(id))?;
+                mails.insert(raw_key.as_bytes(), mail.raw)?;
                 by_sender.insert(index_key(&case.sender, id), &[])?;
                 if let Applied::Taken { by } = tx_apply(agenda, outbox, &mut case, mail.at, &change)? {
                     // A new case holds nothing yet, so only a booking could collide.
@@ -369,26 +408,26 @@ impl Store {
     /// writes nothing and returns `Taken`: of concurrent bookings of one slot exactly
     /// one wins. A mail already taken in is not applied twice (`Ok(None)`).
     pub fn update(&self, id: CaseId, mail: Option<Incoming<'_>>, at: Timestamp, change: &Change) -> Result<Option<Applied>, StoreError> {
-        let trees = (&self.cases, &self.by_message_id, &self.by_status, &self.agenda, &self.mails, &self.outbox);
+        let keys = mail.map(|m| m.keys()).unwrap_or_default();
+        let raw_key = mail.map(|m| m.raw_key());
+        let trees = (&self.cases, &self.seen, &self.by_status, &self.agenda, &self.mails, &self.outbox);
         trees
-            .transaction(|(cases, by_mid, by_status, agenda, mails, outbox)| {
-                if let Some(m) = mail {
-                    if by_mid.get(m.message_id.as_bytes())?.is_some() {
-                        return Ok(None);
-                    }
+            .transaction(|(cases, seen, by_status, agenda, mails, outbox)| {
+                if tx_seen(seen, &keys)?.is_some() {
+                    return Ok(None);
                 }
                 let mut case = tx_get_case(cases, id)?;
                 let old = case.status;
-                if let Some(m) = mail {
-                    case.history.push(Event { at: m.at, what: EventKind::MailReceived { message_id: m.message_id.to_string() } });
+                if let (Some(m), Some(k)) = (mail, &raw_key) {
+                    case.history.push(Event { at: m.at, what: EventKind::MailReceived { mail: k.clone() } });
                 }
                 let outcome = tx_apply(agenda, outbox, &mut case, at, change)?;
                 if let Applied::Taken { .. } = outcome {
                     return Ok(Some(outcome));
                 }
-                if let Some(m) = mail {
-                    by_mid.insert(m.message_id.as_bytes(), to_json(&id))?;
-                    mails.insert(m.message_id.as_bytes(), m.raw)?;
+                if let (Some(m), Some(k)) = (mail, &raw_key) {
+                    tx_mark_seen(seen, &keys, Some(id))?;
+                    mails.insert(k.as_bytes(), m.raw)?;
                 }
                 tx_put_case(cases, by_status, Some(old), &case)?;
                 Ok(Some(outcome))
@@ -399,9 +438,11 @@ impl Store {
     /// Take in a mail that changes no case (automatic replies, bounces, unreadable
     /// mail) so that replay skips it; `case` links it to a case's history when known.
     pub fn note_mail(&self, mail: Incoming<'_>, case: Option<CaseId>, event: Option<EventKind>) -> Result<bool, StoreError> {
-        (&self.cases, &self.by_message_id, &self.mails)
-            .transaction(|(cases, by_mid, mails)| {
-                if by_mid.get(mail.message_id.as_bytes())?.is_some() {
+        let keys = mail.keys();
+        let raw_key = mail.raw_key();
+        (&self.cases, &self.seen, &self.mails)
+            .transaction(|(cases, seen, mails)| {
+                if tx_seen(seen, &keys)?.is_some() {
                     return Ok(false);
                 }
                 if let (Some(id), Some(what)) = (case, event.clone()) {
@@ -410,8 +451,8 @@ impl Store {
                         cases.insert(case_key(id), to_json(&c))?;
                     }
                 }
-                by_mid.insert(mail.message_id.as_bytes(), to_json(&case))?;
-                mails.insert(mail.message_id.as_bytes(), mail.raw)?;
+                tx_mark_seen(seen, &keys, case)?;
+                mails.insert(raw_key.as_bytes(), mail.raw)?;
                 Ok(true)
             })
             .map_err(tx_err)
@@ -479,6 +520,22 @@ impl Store {
             })
             .map_err(tx_err)
     }
+}
+
+fn tx_seen(seen: &TransactionalTree, keys: &[String]) -> TxResult<Option<Option<CaseId>>> {
+    for key in keys {
+        if let Some(v) = seen.get(key.as_bytes())? {
+            return Ok(Some(from_json(key.as_bytes(), &v).or_else(abort)?));
+        }
+    }
+    Ok(None)
+}
+
+fn tx_mark_seen(seen: &TransactionalTree, keys: &[String], case: Option<CaseId>) -> TxResult<()> {
+    for key in keys {
+        seen.insert(key.as_bytes(), to_json(&case))?;
+    }
+    Ok(())
 }
 
 fn tx_day(agenda: &TransactionalTree, key: &[u8]) -> TxResult<Vec<AgendaEntry>> {
