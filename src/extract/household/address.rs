@@ -29,9 +29,14 @@ fn street_re() -> &'static Regex {
             r"(?x)
             \b(?P<street>
               (?: (?:Alte|Alter|Altes|Obere|Oberer|Untere|Unterer|Neue|Neuer|Gro(?:ß|ss)e|Kleine|Lange|Hohe|Hintere|Vordere|Innere|Äußere)[\ \t]+ )?
-              (?: \p{{Lu}}\p{{Ll}}+er[\ \t]+ )?
-              (?: \p{{Lu}}[\p{{Ll}}ß]*- )*
-              (?: [\p{{L}}][\p{{Ll}}ß]* )? (?i:{SUFFIX})
+              (?:
+                # 'Mainzer Straße', 'Massenheimer Landstraße': the adjective only before a
+                # bare street word, so a name line ('Familie Keller Schillerstraße') stays out.
+                \p{{Lu}}\p{{Ll}}+er[\ \t]+ (?:Land)? (?i:{SUFFIX})
+              |
+                (?: \p{{Lu}}[\p{{Ll}}ß]*- )*
+                (?: [\p{{L}}][\p{{Ll}}ß]* )? (?i:{SUFFIX})
+              )
             |
               (?: Am | An[\ \t]+der | An[\ \t]+den | An[\ \t]+dem | Auf[\ \t]+der | Auf[\ \t]+dem | Auf[\ \t]+den | Im | In[\ \t]+der | In[\ \t]+den | Zum | Zur | Hinter[\ \t]+der | Hinter[\ \t]+dem | Vor[\ \t]+dem | Unter[\ \t]+den | Bei[\ \t]+der | Über[\ \t]+der )
               [\ \t]+ \p{{Lu}}[\p{{L}}-]* (?: [\ \t]+ \p{{Lu}}[\p{{L}}-]* )?
@@ -288,6 +293,8 @@ mod tests {
         assert_eq!(a("Alter Weg 9", ""), pair("Alter Weg", "9"));
         assert_eq!(a("Karlstrasse 14 in Hochheim", ""), pair("Karlstrasse", "14"));
         assert_eq!(a("Taunusstraße 9, 65239 Hochheim", ""), pair("Taunusstraße", "9"));
+        assert_eq!(a("Familie Keller Schillerstraße 20", ""), pair("Schillerstraße", "20"));
+        assert_eq!(a("Tobias Reuter Hauptstraße 5", ""), pair("Hauptstraße", "5"));
     }
 
     #[test]
