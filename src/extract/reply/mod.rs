@@ -1,0 +1,404 @@
+//! For case replies: which proposed option the citizen picked, or cancel / move.
+//!
+//! The reply is read clause by clause. A clause with a negation ("der Montag geht leider
+//! nicht") never picks an option. Explicit numbers ("Termin 3", "Nr. 2", "die 2 bitte",
+//! "den dritten", "the second one") win over a pick by weekday, date, time or part of
+//! day, which is matched against the numbered options of the quoted proposal.
+
+mod options;
+
+use jiff::Zoned;
+use options::{date_in, re, times_in, DayPart, ProposedOption};
+pub use options::{parse_options, is_option_line};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReplyIntent {
+    /// 1-based option number.
+    pub choice: Option<u32>,
+    pub cancel: bool,
+    pub reschedule: bool,
+}
+
+/// `new_text`: what the citizen wrote; `quoted`: our quoted proposal mail (numbered
+/// options are read from it to map "der Freitag passt" to an option); `now`: the reply's date.
+pub fn extract(new_text: &str, quoted: &str, now: &Zoned) -> ReplyIntent {
+    // `now` is not needed yet: options carry their own dates, and a day-only mention
+    // ("am 17.") is matched against them, not against the calendar.
+    let _ = now;
+    let mut opts = parse_options(quoted);
+    if opts.is_empty() {
+        // The proposal may have leaked into the new text (a quote without markers).
+        opts = parse_options(new_text);
+    }
+    // Our own lines (quote markers, option lines, lines repeated from the quote) say
+    // nothing about the citizen's wish.
+    let quoted_lines: BTreeSet<&str> = quoted.lines().map(str::trim).filter(|l| l.len() > 12).collect();
+    let own: String = without_leaked_proposal(new_text)
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('>') && !is_option_line(l) && !quoted_lines.contains(l.trim()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = own.to_lowercase();
+    let clauses = clauses(&text);
+
+    let max = opts.iter().map(|o| o.number).max().unwrap_or(9);
+    let mut explicit = None;
+    let mut by_features = None;
+    for c in &clauses {
+        if negated(c) {
+            continue;
+        }
+        if explicit.is_none() {
+            // "der letzte" is the highest option number, known only with the options.
+            explicit = explicit_number(c)
+                .and_then(|n| if n == u32::MAX { (!opts.is_empty()).then_some(max) } else { Some(n) })
+                .filter(|n| (1..=max).contains(n));
+        }
+        if by_features.is_none() {
+            by_features = by_features_of(c, &opts);
+        }
+    }
+
+    let cancel_strong = need_gone(&text);
+    let cancel_weak = cancel_verb(&clauses);
+    let move_strong = move_wish(&text);
+    let move_weak = move_weak(&clauses);
+
+    let mut out = ReplyIntent::default();
+    if cancel_strong {
+        // The matter is settled: nothing to pick, nothing to move.
+        out.cancel = true;
+        out.reschedule = move_strong;
+        return out;
+    }
+    let choice = if move_strong { explicit } else { explicit.or(by_features) };
+    if let Some(n) = choice {
+        out.choice = Some(n);
+        out.reschedule = move_strong;
+        return out;
+    }
+    if move_strong || move_weak {
+        // "absagen … und einen neuen Termin": a move, not a cancellation.
+        out.reschedule = true;
+        return out;
+    }
+    out.cancel = cancel_weak;
+    out
+}
+
+/// When the parser left our proposal in the new text (a quote without markers), drop it:
+/// from a quote header line to the end when the citizen wrote above it (top-post), and
+/// the paragraphs around our numbered option lines (their intro and the booking
+/// instructions, which speak of "Absage" and "keiner der Vorschläge").
+fn without_leaked_proposal(text: &str) -> String {
+    static HEADER: OnceLock<Regex> = OnceLock::new();
+    let header = re(
+        &HEADER,
+        r"(?i)^\s*(?:-{2,}\s*(?:urspr(?:ü|ue)ngliche\s+nachricht|original\s+message)|am\s.{4,80}\sschrieb\b|on\s.{4,80}\swrote\b|(?:von|from|gesendet|sent):\s)",
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let has_words = |ls: &[&str]| ls.iter().any(|l| l.chars().filter(|c| c.is_alphabetic()).count() > 3);
+    let lines: Vec<&str> = match lines.iter().position(|l| header.is_match(l)) {
+        Some(i) if has_words(&lines[..i]) => lines[..i].to_vec(),
+        _ => lines,
+    };
+    let opt_at: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| is_option_line(l)).map(|(i, _)| i).collect();
+    let (Some(&first), Some(&last)) = (opt_at.first(), opt_at.last()) else {
+        return lines.join("\n");
+    };
+    // One paragraph before the first option and one after the last.
+    let blank = |l: &&str| l.trim().trim_start_matches('>').trim().is_empty();
+    let mut start = first;
+    while start > 0 && blank(&lines[start - 1]) {
+        start -= 1;
+    }
+    while start > 0 && !blank(&lines[start - 1]) {
+        start -= 1;
+    }
+    let mut end = last + 1;
+    while end < lines.len() && blank(&lines[end]) {
+        end += 1;
+    }
+    while end < lines.len() && !blank(&lines[end]) {
+        end += 1;
+    }
+    let mut kept = lines[..start].to_vec();
+    kept.extend_from_slice(&lines[end..]);
+    kept.join("\n")
+}
+
+/// Split at sentence ends (not at the dots of dates and ordinals: "am 17. geht"), line
+/// breaks and contrast words ("aber", "but", "sondern").
+fn clauses(t: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = t.chars().collect();
+    for (i, &ch) in chars.iter().enumerate() {
+        let prev_digit = i > 0 && chars[i - 1].is_ascii_digit();
+        let next_space = chars.get(i + 1).is_none_or(|c| c.is_whitespace());
+        let end = matches!(ch, '!' | '?' | ';' | '\n') || (ch == '.' && next_space && !prev_digit);
+        if end {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(ch);
+        }
+    }
+    out.push(cur);
+    static CONTRA: OnceLock<Regex> = OnceLock::new();
+    let contra = re(&CONTRA, r",?\s*\b(?:aber|but|sondern|jedoch|however|dafür|dafuer|stattdessen|instead)\b");
+    out.iter()
+        .flat_map(|c| contra.split(c).map(str::trim).map(String::from).collect::<Vec<_>>())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+fn negated(c: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    static NO_PROBLEM: OnceLock<Regex> = OnceLock::new();
+    // Politeness is no negation: "kein Problem, Termin 2 passt".
+    let np = re(&NO_PROBLEM, r"\b(?:kein(?:e)?\s+(?:problem|ursache|sorge|stress)|no\s+(?:problem|worries)|not\s+a\s+problem|nicht\s+schlimm|nicht\s+nur|not\s+only)\b");
+    let c = np.replace_all(c, " ");
+    re(&RE, r"\b(?:nicht|nich|kein|keine|keiner|keinen|keinem|not|cannot|none|neither|nor)\b|n[’']t\b|\bno\s+good\b")
+        .is_match(&c)
+}
+
+fn num_word(w: &str) -> Option<u32> {
+    Some(match w {
+        "eins" | "one" | "erste" | "ersten" | "erster" | "erstes" | "first" | "1st" => 1,
+        "zwei" | "two" | "zweite" | "zweiten" | "zweiter" | "zweites" | "second" | "2nd" => 2,
+        "drei" | "three" | "dritte" | "dritten" | "dritter" | "drittes" | "third" | "3rd" => 3,
+        "vier" | "four" | "vierte" | "vierten" | "vierter" | "viertes" | "fourth" | "4th" => 4,
+        "fünf" | "fuenf" | "five" | "fünfte" | "fünften" | "fuenfte" | "fuenften" | "fifth" | "5th" => 5,
+        _ => return w.parse().ok(),
+    })
+}
+
+/// "Termin 3", "Option 2", "Nr. 3", "Vorschlag 1", "number 2", "#2", "die 2 bitte",
+/// "den dritten", "the second one", "Nummer drei", a clause that is only "3".
+fn explicit_number(c: &str) -> Option<u32> {
+    static LABELLED: OnceLock<Regex> = OnceLock::new();
+    static ORDINAL: OnceLock<Regex> = OnceLock::new();
+    static BARE: OnceLock<Regex> = OnceLock::new();
+    static ALONE: OnceLock<Regex> = OnceLock::new();
+    let labelled = re(
+        &LABELLED,
+        r"(?:\b(?:termin|terminvorschlag|option|vorschlag|variante|nr\.?|nummer|number|no\.|slot|choice|möglichkeit|moeglichkeit|zeitfenster)|#)[ \t]*(?:nr\.?|no\.|nummer|number)?[ \t]*#?[ \t]*(\d{1,2}|eins|zwei|drei|vier|f(?:ü|ue)nf|one|two|three|four|five)\b",
+    );
+    let ordinal = re(
+        &ORDINAL,
+        r"\b(?:den|der|die|das|dem|the|nehmen|nehme|take|choose|pick)[ \t]+(erste[nrs]?|zweite[nrs]?|dritte[nrs]?|vierte[nrs]?|f(?:ü|ue)nfte[nrs]?|letzte[nrs]?|first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\b(?:[ \t]+(\p{L}+))?",
+    );
+    let bare = re(
+        &BARE,
+        r"\b(?:die|den|das|der|nehmen|nehme|nehm|wähle|wählen|waehle|waehlen|gerne|gern|bitte|take|choose|pick|go[ \t]+(?:with|for))[ \t]+(?:die[ \t]+|den[ \t]+|das[ \t]+|the[ \t]+)?(\d)\b(.{0,12})",
+    );
+    let alone = re(&ALONE, r"^[ \t(]*(\d)[ \t).]*(?:bitte|please|passt|geht|ist gut|wäre gut|waere gut|works|is fine|is good|nehmen wir|gerne|gern)?[ \t.!]*(.{0,20})$");
+
+    for cap in labelled.captures_iter(c) {
+        let Some(m) = cap.get(1) else { continue };
+        let rest = &c[m.end()..];
+        if is_number_of_something_else(rest) {
+            continue;
+        }
+        if let Some(n) = num_word(m.as_str()) {
+            return Some(n);
+        }
+    }
+    for cap in ordinal.captures_iter(c) {
+        let next = cap.get(2).map(|m| m.as_str()).unwrap_or("");
+        const NOT_AN_OPTION: &[&str] = &[
+            "mal", "time", "woche", "week", "stock", "og", "etage", "floor", "tag", "day", "monat", "month", "klasse",
+            "hälfte", "half", "person", "kind", "child",
+        ];
+        if NOT_AN_OPTION.contains(&next) || options::month_of(next).is_some() {
+            continue;
+        }
+        let w = cap.get(1).map(|m| m.as_str()).unwrap_or("");
+        if w.starts_with("letzte") || w == "last" {
+            // The caller bounds numbers by the option count; "last" needs it too.
+            return Some(u32::MAX);
+        }
+        if let Some(n) = num_word(w) {
+            return Some(n);
+        }
+    }
+    for cap in bare.captures_iter(c) {
+        let rest = cap.get(2).map(|m| m.as_str()).unwrap_or("");
+        if is_number_of_something_else(rest) {
+            continue;
+        }
+        if let Some(n) = cap.get(1).and_then(|m| m.as_str().parse().ok()) {
+            return Some(n);
+        }
+    }
+    if let Some(cap) = alone.captures(c.trim()) {
+        let rest = cap.get(2).map(|m| m.as_str()).unwrap_or("");
+        if !is_number_of_something_else(rest) && !rest.chars().any(|ch| ch.is_ascii_digit()) {
+            return cap.get(1).and_then(|m| m.as_str().parse().ok());
+        }
+    }
+    None
+}
+
+/// What follows a number that makes it a date, time, floor, count or house number.
+fn is_number_of_something_else(rest: &str) -> bool {
+    let r = rest.trim_start_matches([' ', '\t']);
+    if r.starts_with(['.', ':', ',', '/', '-']) && r[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    let r = r.trim_start_matches(['.', ' ', '\t']);
+    let word: String = r.chars().take_while(|c| c.is_alphanumeric()).collect();
+    const UNITS: &[&str] = &[
+        "uhr", "og", "stock", "etage", "obergeschoss", "personen", "person", "leute", "kinder", "people", "persons",
+        "pm", "am", "h", "min", "minuten", "stunden", "tage", "wochen", "jahre", "mal", "times", "floor", "euro",
+        "januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+        "november", "dezember", "st", "nd", "rd", "th",
+    ];
+    UNITS.contains(&word.as_str()) || options::month_of(&word).is_some() && word.len() > 2
+}
+
+/// Options named by weekday (with part of day), date, time or part of day in one clause.
+fn by_features_of(c: &str, opts: &[ProposedOption]) -> Option<u32> {
+    if opts.is_empty() {
+        return None;
+    }
+    let mut sets: Vec<BTreeSet<u32>> = Vec::new();
+    let all = |f: &dyn Fn(&ProposedOption) -> bool| opts.iter().filter(|o| f(o)).map(|o| o.number).collect::<BTreeSet<u32>>();
+
+    // Weekdays (not the recurring "freitags", not "Montage" = assembly work).
+    static WORD: OnceLock<Regex> = OnceLock::new();
+    let word = re(&WORD, r"\p{L}+");
+    let mut days = Vec::new();
+    let mut parts = Vec::new();
+    let words: Vec<&str> = word.find_iter(c).map(|m| m.as_str()).collect();
+    for (i, w) in words.iter().enumerate() {
+        if let Some(d) = options::weekday_in(w, false) {
+            let root_len = weekday_root_len(w);
+            let tail = &w[root_len.min(w.len())..];
+            if tail == "s" || tail.starts_with('e') {
+                continue;
+            }
+            days.push(d);
+            if let Some(p) = DayPart::from_word(tail).or_else(|| words.get(i + 1).and_then(|n| DayPart::from_word(n))) {
+                parts.push(p);
+            }
+        } else if let Some(p) = DayPart::from_word(w) {
+            // "der Vormittagstermin", "the morning one": a part of day on its own; "morgen"
+            // alone is "tomorrow".
+            if *w != "morgen" && !w.ends_with('s') || w.contains("termin") {
+                parts.push(p);
+            }
+        }
+    }
+    if !days.is_empty() {
+        sets.push(all(&|o| o.weekday.is_some_and(|d| days.contains(&d))));
+    }
+    if !parts.is_empty() {
+        sets.push(all(&|o| o.start.is_some_and(|s| parts.iter().any(|p| p.contains(s)))));
+    }
+
+    // Dates: "am 17.", "der 18.06.", "on the 17th", "June 17".
+    let (d, m) = date_in(c);
+    let day_only = day_only_in(c);
+    if let Some(d) = d.or(day_only) {
+        sets.push(all(&|o| o.day == Some(d) && (m.is_none() || o.month.is_none() || o.month == m)));
+    }
+
+    // Clock times not introduced as a range ("ab 18 Uhr" is a wish, not a pick).
+    let times: Vec<(i8, i8)> = times_in(c)
+        .into_iter()
+        .filter(|(_, _, at)| !range_word_before(&c[..*at]))
+        .map(|(h, mi, _)| (h, mi))
+        .collect();
+    if !times.is_empty() {
+        sets.push(all(&|o| o.start.is_some_and(|s| times.contains(&s))));
+    }
+
+    let mut iter = sets.into_iter();
+    let mut acc = iter.next()?;
+    for s in iter {
+        acc = acc.intersection(&s).copied().collect();
+    }
+    if acc.len() == 1 {
+        acc.into_iter().next()
+    } else {
+        None
+    }
+}
+
+fn weekday_root_len(w: &str) -> usize {
+    const ROOTS: &[&str] = &[
+        "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonnabend", "sonntag", "monday",
+        "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    ];
+    ROOTS.iter().find(|r| w.starts_with(*r)).map(|r| r.len()).unwrap_or(0)
+}
+
+/// "am 17.", "den 18.", "on the 17th", "the 17th": a day of month without a month.
+fn day_only_in(c: &str) -> Option<i8> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let r = re(&RE, r"\b(?:am|den|der|dem|on\s+the|the|zum)\s+(\d{1,2})(?:\.|st|nd|rd|th)(?:\s|$|,)");
+    let cap = r.captures(c)?;
+    let d: i8 = cap.get(1)?.as_str().parse().ok()?;
+    let after = &c[cap.get(0)?.end()..];
+    // "am 2. OG" is a floor.
+    if is_number_of_something_else(after) {
+        return None;
+    }
+    (1..=31).contains(&d).then_some(d)
+}
+
+fn range_word_before(before: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, r"\b(?:ab|nach|bis|von|vor|zwischen|after|from|before|until|till|between|und|and)\s*$").is_match(before)
+}
+
+/// The matter is settled: "brauchen den Termin nicht mehr", "hat sich erledigt",
+/// "no longer needed".
+fn need_gone(t: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"\b(?:brauchen|brauche|benötigen|benoetigen|benötige|benoetige)\b[^.!?\n]{0,40}\bnicht\s+mehr\b|\bnicht\s+mehr\s+(?:nötig|noetig|notwendig|erforderlich|gebraucht|benötigt|benoetigt)\b|\b(?:hat|haben)\s+sich\s+(?:\p{L}+\s+){0,2}erledigt\b|\berledigt\s+sich\b|\bist\s+(?:\p{L}+\s+)?erledigt\b|\bhinf(?:ä|ae)llig\b|\bno\s+longer\s+(?:need\w*|necessary|required)\b|\b(?:don't|do\s+not|won't|will\s+not)\s+need\b[^.!?\n]{0,30}\b(?:anymore|any\s+more)\b|\bnot\s+needed\s+any\s*more\b|\bno\s+need\s+any\s*more\b",
+    )
+    .is_match(t)
+}
+
+/// "absagen", "stornieren", "bitte streichen", "cancel", unless negated ("nicht absagen").
+fn cancel_verb(clauses: &[String]) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    static NEG: OnceLock<Regex> = OnceLock::new();
+    let r = re(
+        &RE,
+        r"\b(?:absag\w*|abzusagen|absage|sage[n]?\s+(?:\p{L}+\s+){0,4}ab\b|storn\w*|streich\w*|annullier\w*|cancel\w*|call\s+(?:it\s+)?off)",
+    );
+    let neg = re(&NEG, r"\b(?:nicht|not|don't|do\s+not|kein\w*)\s+(?:\p{L}+\s+){0,2}$");
+    clauses.iter().any(|c| r.find_iter(c).any(|m| !neg.is_match(&c[..m.start()])))
+}
+
+/// An explicit wish to move: "verschieben", "anderen Termin", "keiner der Termine passt".
+fn move_wish(t: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"\bverschieb\w*|\bverlege\w*|\bverlegung\b|\bumlegen\b|\bumbuchen\b|\btauschen\b|\breschedul\w*|\bpostpone\w*|\bmove\s+(?:it|the|our|this)\b|\b(?:another|a\s+different|other|a\s+later|a\s+new)\s+(?:date|time|day|slot|appointment)s?\b|\b(?:einen|ein|eine)?\s*(?:andere[nr]?|neue[nr]?|spätere[nr]?|spaetere[nr]?|alternative[nr]?)\s+(?:termin|tag|zeitpunkt|zeit|datum|termine|tage)\b|\bkeine[rsn]?\s+(?:der|von\s+den|dieser|ihrer)\s+(?:termine|vorschläge|vorschlaege|zeiten|optionen|termin)\b|\bkeiner\s+(?:passt|geht)\b|\bnone\s+of\s+(?:the|these|them|your)\b|\bdoesn't\s+suit|\bpasst\s+(?:uns\s+|mir\s+)?(?:leider\s+)?doch\s+nicht\b|\bdoch\s+nicht\s+(?:passt|geht|können|koennen|kann)\b",
+    )
+    .is_match(t)
+}
+
+/// "passt leider nicht", "geht nicht", "can't make it": counts only when nothing is picked.
+fn move_weak(clauses: &[String]) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let r = re(
+        &RE,
+        r"\b(?:passt|passen|geht|gehen|klappt|klappen)\s+(?:\p{L}+\s+){0,3}nicht\b|\bnicht\s+(?:\p{L}+\s+){0,2}(?:passt|passen|geht|gehen|klappt|können|koennen|kann)\b|\bcan(?:'t|not|’t)\s+make\b|\b(?:doesn't|don't|does\s+not|do\s+not)\s+work\b",
+    );
+    clauses.iter().any(|c| r.is_match(c))
+}
+
+#[cfg(test)]
+mod tests;
