@@ -152,7 +152,7 @@ fn labelled_persons_address_and_reply_intent_match() {
                 .get("now")
                 .and_then(|v| v.as_str())
                 .and_then(|s| buergerservice::tz::parse_instant(s).ok())
-                .unwrap_or_else(|| jiff::Zoned::now());
+                .unwrap_or_else(jiff::Zoned::now);
             let r = reply::extract(&s.new_text, &s.quoted, &now);
             let want_choice = label.get("choice").and_then(|v| v.as_integer()).map(|c| c as u32);
             let want_cancel = label.get("cancel").and_then(|v| v.as_bool()).unwrap_or(false);

@@ -10,7 +10,9 @@ use super::Address;
 use regex::Regex;
 use std::sync::OnceLock;
 
-const SUFFIX: &str = r"(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|ring|pfad|steig|damm|ufer|markt|graben|anlage|chaussee|promenade|wall|winkel|stieg|zeile|berg|hohl)";
+/// Street-name endings. Words that are common nouns on their own ("Anlage 2" = attachment,
+/// "Zeile 3") are left out; their streets still match in the "Am …" form.
+const SUFFIX: &str = r"(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|ring|pfad|steig|damm|ufer|markt|graben|chaussee|promenade|wall|berg)";
 
 fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pat).expect("static regex"))
@@ -34,8 +36,13 @@ fn street_re() -> &'static Regex {
                 # bare street word, so a name line ('Familie Keller Schillerstraße') stays out.
                 \p{{Lu}}\p{{Ll}}+er[\ \t]+ (?:Land)? (?i:{SUFFIX})
               |
+                # A capitalised compound ('Hintergasse', 'Konrad-Adenauer-Str.'); in
+                # lower case only with straße/str. ('hauptstr.'), as English has
+                # 'bring 2' and 'spring'.
+                (?: \p{{Lu}}[\p{{Ll}}ß]*- )+ (?i:{SUFFIX})
+              |
                 (?: \p{{Lu}}[\p{{Ll}}ß]*- )*
-                (?: [\p{{L}}][\p{{Ll}}ß]* )? (?i:{SUFFIX})
+                (?: \p{{Lu}}[\p{{Ll}}ß]*? (?i:{SUFFIX}) | \p{{Ll}}[\p{{Ll}}ß]*? (?i:stra(?:ß|ss)e|str\.) )
               )
             |
               (?: Am | An[\ \t]+der | An[\ \t]+den | An[\ \t]+dem | Auf[\ \t]+der | Auf[\ \t]+dem | Auf[\ \t]+den | Im | In[\ \t]+der | In[\ \t]+den | Zum | Zur | Hinter[\ \t]+der | Hinter[\ \t]+dem | Vor[\ \t]+dem | Unter[\ \t]+den | Bei[\ \t]+der | Über[\ \t]+der )
@@ -159,6 +166,10 @@ fn is_phrase_not_street(street: &str) -> bool {
     let lower = street.to_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     let Some(last) = words.last() else { return true };
+    // English words that end like a German street: "Bring 2 passports", "during".
+    if ["bring", "spring", "string", "during"].contains(last) || last.ends_with("ering") || last.ends_with("rring") {
+        return true;
+    }
     let prep = matches!(words.first(), Some(&("am" | "an" | "auf" | "im" | "in" | "zum" | "zur" | "hinter" | "vor" | "unter" | "bei" | "über")));
     if prep && words.iter().skip(1).any(|w| NOT_STREET_WORDS.contains(w)) {
         return true;
@@ -295,6 +306,9 @@ mod tests {
         assert_eq!(a("Taunusstraße 9, 65239 Hochheim", ""), pair("Taunusstraße", "9"));
         assert_eq!(a("Familie Keller Schillerstraße 20", ""), pair("Schillerstraße", "20"));
         assert_eq!(a("Tobias Reuter Hauptstraße 5", ""), pair("Hauptstraße", "5"));
+        assert_eq!(a("wohnhaft in 65239 Hochheim, weiherstr.12", ""), pair("weiherstr.", "12"));
+        assert_eq!(a("bei meinem Vater in der Weiherstraße 12", ""), pair("Weiherstraße", "12"));
+        assert_eq!(a("Ostring 3 b", ""), pair("Ostring", "3b"));
     }
 
     #[test]
@@ -350,5 +364,7 @@ mod tests {
         assert_eq!(a("Abteilung B, Reihe 7, Grab 23", ""), None);
         assert_eq!(a("auf der Massenheimer Landstraße, ungefähr auf Höhe der Hausnummer 25", ""), None);
         assert_eq!(a("Carport (ca. 3 x 6 m) am Hofgut", ""), None);
+        assert_eq!(a("siehe Anlage 2, Zeile 3", ""), None);
+        assert_eq!(a("Bring 2 passports. We are offering 3 dates.", ""), None);
     }
 }

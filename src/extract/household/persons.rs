@@ -38,6 +38,9 @@ fn number_word(w: &str) -> Option<u32> {
     Some(n)
 }
 
+/// Plural household members, counted only with a number word.
+const KIDS: &str = r"kinder|s(?:ö|oe)hne|t(?:ö|oe)chter|enkel|children|kids|sons|daughters";
+
 const NUM: &str = r"(\d{1,2}|eins|eine?|zwei|beiden?|drei|vier|f(?:ü|ue)nf|sechs|sieben|acht|neun|zehn|one|two|three|four|five|six|seven|eight|nine|ten)";
 
 /// Read the count from the new text (the signature only helps with a couple's names).
@@ -116,14 +119,22 @@ fn enumeration(t: &str) -> Option<u32> {
     static KIN_RE: OnceLock<Regex> = OnceLock::new();
     static FOR_KIN: OnceLock<Regex> = OnceLock::new();
     let and_i = re(&AND_I, r"\b(?:und|sowie|and)\s+(?:ich|mich|mir|i|me|myself)\b");
-    let i_and = re(&I_AND, &format!(r"\b(?:ich|i)\s+(?:und|and)\s+{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN})\b"));
+    let i_and = re(&I_AND, &format!(r"\b(?:ich|mich|mir|i|me)\s+(?:und|and|sowie)\s+{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN}|{NUM}\s+(?:{KIDS}))\b"));
     let kin_re = re(&KIN_RE, &format!(r"\b{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN})\b"));
-    let for_kin = re(&FOR_KIN, &format!(r"\b(?:und\s+)?(?:für|fuer|for)\s+{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN})\b"));
+    let for_kin = re(&FOR_KIN, &format!(r"(?:\b(?:und|sowie|and|für|fuer|for)|,)\s+(?:(?:für|fuer|for)\s+)?{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN})\b"));
+    static KIDS_N: OnceLock<Regex> = OnceLock::new();
+    // "meine zwei Kinder": plural members count with their number word.
+    let kids_n = re(&KIDS_N, &format!(r"\b{POSS}\s+{NUM}\s+(?:{KIDS})\b"));
+    let kids_count = |s: &str| -> u32 {
+        kids_n.captures_iter(s).filter_map(|c| number_word(&c[1].replace("ue", "ü"))).sum()
+    };
 
     for m in and_i.find_iter(t) {
         let start = sentence_start(t, m.start());
         let before = &t[start..m.start()];
-        let kins: Vec<_> = kin_re.find_iter(before).collect();
+        let mut kins: Vec<_> = kin_re.find_iter(before).collect();
+        kins.extend(kids_n.find_iter(before));
+        kins.sort_by_key(|m| m.end());
         let Some(last) = kins.last() else { continue };
         // "meine Frau ist krank und ich brauche …" is no pair: only names or a
         // parenthesis may stand between the last member and "und ich".
@@ -132,12 +143,15 @@ fn enumeration(t: &str) -> Option<u32> {
         }
         let end = sentence_end(t, m.end());
         let after = &t[m.end()..end];
-        let more = for_kin.find_iter(after).count() as u32;
-        return Some(1 + kins.len() as u32 + more);
+        let more = for_kin.find_iter(after).count() as u32 + kids_count(after);
+        let plural = kids_count(before);
+        let singles = kins.len() as u32 - kids_n.find_iter(before).count() as u32;
+        return Some(1 + singles + plural + more);
     }
     if let Some(m) = i_and.find(t) {
         let end = sentence_end(t, m.start());
-        let n = kin_re.find_iter(&t[m.start()..end]).count() as u32;
+        let span = &t[m.start()..end];
+        let n = kin_re.find_iter(span).count() as u32 + kids_count(span);
         return Some(1 + n.max(1));
     }
     None
@@ -204,6 +218,8 @@ fn is_name_gap(gap: &str) -> bool {
 
 /// "… und ich brauche" (first person singular) ends the pair; "und ich brauchen" does not.
 fn first_person_verb_follows(rest: &str) -> bool {
+    // Words in -e after "und ich" that are no first-person verb.
+    const NOT_VERBS: &[&str] = &["sie", "die", "wie", "sowie", "beide", "gerne", "alleine", "zuhause", "heute", "ohne", "ebenfalls"];
     const SG: &[&str] = &["bin", "kann", "muss", "will", "darf", "soll", "weiß", "weiss", "mag", "hab", "am"];
     let Some(w) = rest.split(|c: char| !c.is_alphanumeric() && c != 'ß').find(|w| !w.is_empty()) else {
         return false;
@@ -213,7 +229,7 @@ fn first_person_verb_follows(rest: &str) -> bool {
     if next.starts_with('(') || next.starts_with(',') {
         return false;
     }
-    SG.contains(&w) || (w.ends_with('e') && w.chars().count() > 2 && !["sie", "die", "wie"].contains(&w))
+    SG.contains(&w) || (w.ends_with('e') && w.chars().count() > 2 && !NOT_VERBS.contains(&w))
 }
 
 fn sentence_start(t: &str, at: usize) -> usize {
@@ -264,6 +280,14 @@ mod tests {
             p("für meinen Mann Daniel und mich jeweils einen Reisepass und für unseren Sohn Ben (6) einen Kinderreisepass."),
             Some(3)
         );
+    }
+
+    #[test]
+    fn enumerations_with_plural_members_and_me_first() {
+        assert_eq!(p("Meine Frau, meine zwei Kinder und ich brauchen neue Pässe."), Some(4));
+        assert_eq!(p("Für mich und meinen Mann bitte je einen Ausweis."), Some(2));
+        assert_eq!(p("Me and my husband need new ID cards."), Some(2));
+        assert_eq!(p("Mein Mann und ich sowie unsere Tochter brauchen Pässe."), Some(3));
     }
 
     #[test]

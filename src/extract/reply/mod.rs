@@ -75,13 +75,17 @@ pub fn extract(new_text: &str, quoted: &str, now: &Zoned) -> ReplyIntent {
         out.reschedule = move_strong;
         return out;
     }
-    let choice = if move_strong { explicit } else { explicit.or(by_features) };
+    // With a wish to move, a number is kept only when it names the switch target
+    // ("statt Termin 1 lieber Termin 3"); "wir hatten Termin 2, müssen aber verschieben"
+    // picks nothing.
+    let switching = switch_word(&text);
+    let choice = if move_strong { explicit.filter(|_| switching) } else { explicit.or(by_features) };
     if let Some(n) = choice {
         out.choice = Some(n);
         out.reschedule = move_strong;
         return out;
     }
-    if move_strong || move_weak {
+    if move_strong || move_weak || offers_other_days(&clauses, &opts) {
         // "absagen … und einen neuen Termin": a move, not a cancellation.
         out.reschedule = true;
         return out;
@@ -198,10 +202,13 @@ fn explicit_number(c: &str) -> Option<u32> {
     );
     let alone = re(&ALONE, r"^[ \t(]*(\d)[ \t).]*(?:bitte|please|passt|geht|ist gut|wäre gut|waere gut|works|is fine|is good|nehmen wir|gerne|gern)?[ \t.!]*(.{0,20})$");
 
+    static INSTEAD: OnceLock<Regex> = OnceLock::new();
+    // "statt Termin 1 lieber Termin 3": the replaced option is no pick.
+    let instead = re(&INSTEAD, r"\b(?:statt|anstatt|anstelle|instead\s+of|nicht)\s+(?:de[rnms]\s+|the\s+)?$");
     for cap in labelled.captures_iter(c) {
-        let Some(m) = cap.get(1) else { continue };
+        let (Some(whole), Some(m)) = (cap.get(0), cap.get(1)) else { continue };
         let rest = &c[m.end()..];
-        if is_number_of_something_else(rest) {
+        if is_number_of_something_else(rest) || instead.is_match(&c[..whole.start()]) {
             continue;
         }
         if let Some(n) = num_word(m.as_str()) {
@@ -225,6 +232,14 @@ fn explicit_number(c: &str) -> Option<u32> {
         if let Some(n) = num_word(w) {
             return Some(n);
         }
+    }
+    static BARE_WORD: OnceLock<Regex> = OnceLock::new();
+    let bare_word = re(
+        &BARE_WORD,
+        r"\b(?:die|den|das|der|nehmen|nehme|wähle|waehle|take|choose|pick)[ \t]+(?:nummer[ \t]+|number[ \t]+|the[ \t]+)?(eins|zwei|drei|vier|f(?:ü|ue)nf|one|two|three|four|five)[ \t]*(?:$|[,.!]|bitte|passt|geht|nehmen|please|wäre|waere|würde|works|would)",
+    );
+    if let Some(n) = bare_word.captures(c).and_then(|cap| cap.get(1)).and_then(|m| num_word(m.as_str())) {
+        return Some(n);
     }
     for cap in bare.captures_iter(c) {
         let rest = cap.get(2).map(|m| m.as_str()).unwrap_or("");
@@ -374,7 +389,7 @@ fn cancel_verb(clauses: &[String]) -> bool {
     static NEG: OnceLock<Regex> = OnceLock::new();
     let r = re(
         &RE,
-        r"\b(?:absag\w*|abzusagen|absage|sage[n]?\s+(?:\p{L}+\s+){0,4}ab\b|storn\w*|streich\w*|annullier\w*|cancel\w*|call\s+(?:it\s+)?off)",
+        r"\b(?:absag\w*|abzusagen|absage|sage[n]?\s+(?:\p{L}+\s+){0,4}ab\b|storn\w*|streich\w*|annullier\w*|cancel\w*|call\s+(?:it\s+)?off|entf(?:ä|ae)llt|entfallen|l(?:ö|oe)schen\s+sie\s+(?:den|unseren|meinen)\s+termin)",
     );
     let neg = re(&NEG, r"\b(?:nicht|not|don't|do\s+not|kein\w*)\s+(?:\p{L}+\s+){0,2}$");
     clauses.iter().any(|c| r.find_iter(c).any(|m| !neg.is_match(&c[..m.start()])))
@@ -385,9 +400,39 @@ fn move_wish(t: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"\bverschieb\w*|\bverlege\w*|\bverlegung\b|\bumlegen\b|\bumbuchen\b|\btauschen\b|\breschedul\w*|\bpostpone\w*|\bmove\s+(?:it|the|our|this)\b|\b(?:another|a\s+different|other|a\s+later|a\s+new)\s+(?:date|time|day|slot|appointment)s?\b|\b(?:einen|ein|eine)?\s*(?:andere[nr]?|neue[nr]?|spätere[nr]?|spaetere[nr]?|alternative[nr]?)\s+(?:termin|tag|zeitpunkt|zeit|datum|termine|tage)\b|\bkeine[rsn]?\s+(?:der|von\s+den|dieser|ihrer)\s+(?:termine|vorschläge|vorschlaege|zeiten|optionen|termin)\b|\bkeiner\s+(?:passt|geht)\b|\bnone\s+of\s+(?:the|these|them|your)\b|\bdoesn't\s+suit|\bpasst\s+(?:uns\s+|mir\s+)?(?:leider\s+)?doch\s+nicht\b|\bdoch\s+nicht\s+(?:passt|geht|können|koennen|kann)\b",
+        r"\bverschieb\w*|\bverlege\w*|\bverlegung\b|\bumlegen\b|\bumbuchen\b|\btauschen\b|\breschedul\w*|\bpostpone\w*|\bmove\s+(?:it|the|our|this)\b|\b(?:another|a\s+different|other|a\s+later|a\s+new)\s+(?:date|time|day|slot|appointment)s?\b|\b(?:einen|ein|eine)?\s*(?:andere[nr]?|neue[nr]?|spätere[nr]?|spaetere[nr]?|alternative[nr]?)\s+(?:termin|tag|zeitpunkt|zeit|datum|termine|tage)\b|\bkeine[rsn]?\s+(?:der|von\s+den|dieser|ihrer)\s+(?:termine|vorschläge|vorschlaege|zeiten|optionen|termin)\b|\bkeiner\s+(?:passt|geht)\b|\bnone\s+of\s+(?:the|these|them|your)\b|\bdoesn't\s+suit|\bpasst\s+(?:uns\s+|mir\s+)?(?:leider\s+)?doch\s+nicht\b|\bdoch\s+nicht\s+(?:passt|geht|können|koennen|kann)\b|\bauf\s+(?:\p{L}+\s+){1,4}(?:legen|verlegen)\b|\b(?:geht|ginge|ginge\s+es|gehts)\s+(?:es\s+)?(?:auch\s+)?(?:später|spaeter|früher|frueher)\b",
     )
     .is_match(t)
+}
+
+fn switch_word(t: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, r"\b(?:statt|anstatt|anstelle|lieber|stattdessen|instead|rather)\b").is_match(t)
+}
+
+/// No option picked, but the reply offers days of its own ("Ginge es auch am Dienstag?",
+/// "ab dem 27.9. montags"): a wish to move. Needs the options to tell "other" days.
+fn offers_other_days(clauses: &[String], opts: &[ProposedOption]) -> bool {
+    static AVAIL: OnceLock<Regex> = OnceLock::new();
+    static DAYWORD: OnceLock<Regex> = OnceLock::new();
+    if opts.is_empty() {
+        return false;
+    }
+    let avail = re(
+        &AVAIL,
+        r"\b(?:passt|passen|ginge|geht|gehen|könnten|koennten|können|koennen|wäre|waere|sind|bin|zu\s+hause|daheim|available|free|works|work|could|would|home)\b",
+    );
+    let dayword = re(
+        &DAYWORD,
+        r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b|\b\d{1,2}\.\d{1,2}\.",
+    );
+    clauses.iter().any(|c| {
+        !negated(c)
+            && avail.is_match(c)
+            && dayword.is_match(c)
+            && by_features_of(c, opts).is_none()
+            && explicit_number(c).is_none()
+    })
 }
 
 /// "passt leider nicht", "geht nicht", "can't make it": counts only when nothing is picked.

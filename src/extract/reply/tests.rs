@@ -155,3 +155,43 @@ fn without_options_numbers_still_count() {
     assert_eq!(extract("Termin 2 passt.", "", &now()).choice, Some(2));
     assert_eq!(extract("Der Freitag passt.", "", &now()).choice, None);
 }
+
+#[test]
+fn number_words_after_an_article_pick() {
+    assert_eq!(choice("Wir nehmen die zwei, bitte."), Some(2));
+    assert_eq!(choice("Die zwei Kinder sind dann auch da."), None);
+}
+
+#[test]
+fn weekday_and_time_together_pick_one() {
+    assert_eq!(choice("Wir nehmen den Montag um 18:30."), Some(1));
+    assert_eq!(extract("Thursday at 7 pm works for us.", PROPOSAL_EN, &now()).choice, Some(2));
+}
+
+#[test]
+fn a_booked_number_with_a_move_is_no_pick() {
+    let r = x("Wir hatten Termin 2 ausgesucht, müssen aber leider verschieben.");
+    assert_eq!(r.choice, None);
+    assert!(r.reschedule);
+    let r = x("Können wir statt Termin 1 lieber Termin 3 nehmen? Bitte entsprechend verschieben.");
+    assert!(r.reschedule);
+    assert_eq!(r.choice, Some(3));
+}
+
+#[test]
+fn other_days_offered_is_a_move() {
+    let r = x("Ginge es auch am Dienstag, den 22.06.?");
+    assert!(r.reschedule);
+    assert_eq!(r.choice, None);
+    let r = x("Wir sind erst ab dem 27.9. wieder da, dann montags ab 18 Uhr.");
+    assert!(r.reschedule);
+}
+
+#[test]
+fn more_cancel_and_move_wordings() {
+    assert!(x("Der Besuch entfällt, danke.").cancel);
+    assert!(x("Wir sagen den Termin ab.").cancel);
+    assert!(x("Können wir den Termin auf nächste Woche legen?").reschedule);
+    assert!(!x("Kein Problem, Termin 2 passt.").reschedule);
+    assert_eq!(choice("Kein Problem, Termin 2 passt."), Some(2));
+}
