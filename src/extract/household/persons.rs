@@ -148,6 +148,16 @@ fn enumeration(t: &str) -> Option<u32> {
         let singles = kins.len() as u32 - kids_n.find_iter(before).count() as u32;
         return Some(1 + singles + plural + more);
     }
+    // "Mein Mann braucht einen neuen Pass, ich auch." / "my wife needs one, me too".
+    static TOO: OnceLock<Regex> = OnceLock::new();
+    let too = re(&TOO, r"\b(?:ich\s+auch|ich\s+ebenfalls|me\s+too|so\s+do\s+i|i\s+do\s+too|i\s+also\s+need)\b");
+    if let Some(m) = too.find(t) {
+        let start = sentence_start(t, m.start());
+        let n = kin_re.find_iter(&t[start..m.start()]).count() as u32;
+        if n > 0 {
+            return Some(1 + n);
+        }
+    }
     if let Some(m) = i_and.find(t) {
         let end = sentence_end(t, m.start());
         let span = &t[m.start()..end];
@@ -288,6 +298,7 @@ mod tests {
         assert_eq!(p("Für mich und meinen Mann bitte je einen Ausweis."), Some(2));
         assert_eq!(p("Me and my husband need new ID cards."), Some(2));
         assert_eq!(p("Mein Mann und ich sowie unsere Tochter brauchen Pässe."), Some(3));
+        assert_eq!(p("Mein Mann braucht einen neuen Pass, ich auch."), Some(2));
     }
 
     #[test]

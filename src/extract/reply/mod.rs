@@ -48,10 +48,19 @@ pub fn extract(new_text: &str, quoted: &str, now: &Zoned) -> ReplyIntent {
     let max = opts.iter().map(|o| o.number).max().unwrap_or(9);
     let mut explicit = None;
     let mut by_features = None;
-    for c in &clauses {
-        if negated(c) {
-            continue;
-        }
+    // A negated clause may still hold a positive comma part: "der erste passt leider
+    // nicht, der zweite schon".
+    let parts: Vec<String> = clauses
+        .iter()
+        .flat_map(|c| {
+            if negated(c) {
+                c.split(',').map(str::trim).filter(|p| !negated(p) && positive(p)).map(String::from).collect()
+            } else {
+                vec![c.clone()]
+            }
+        })
+        .collect();
+    for c in &parts {
         if explicit.is_none() {
             // "der letzte" is the highest option number, known only with the options.
             explicit = explicit_number(c)
@@ -168,6 +177,16 @@ fn negated(c: &str) -> bool {
     let c = np.replace_all(c, " ");
     re(&RE, r"\b(?:nicht|nich|kein|keine|keiner|keinen|keinem|not|cannot|none|neither|nor)\b|n[’']t\b|\bno\s+good\b")
         .is_match(&c)
+}
+
+/// Words that accept: what a positive comma part of a negated sentence must contain.
+fn positive(c: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"\b(?:schon|passt|passen|geht|ginge|gerne|gern|klappt|nehmen|nehme|wäre|waere|ideal|super|prima|perfekt|works|fine|good|suits|great|perfect|ok|okay)\b",
+    )
+    .is_match(c)
 }
 
 fn num_word(w: &str) -> Option<u32> {

@@ -195,3 +195,10 @@ fn more_cancel_and_move_wordings() {
     assert!(!x("Kein Problem, Termin 2 passt.").reschedule);
     assert_eq!(choice("Kein Problem, Termin 2 passt."), Some(2));
 }
+
+#[test]
+fn positive_part_of_a_negated_sentence_picks() {
+    assert_eq!(choice("Der erste Termin passt leider nicht, der zweite schon."), Some(2));
+    assert_eq!(choice("Termin 1 und 2 gehen nicht, 3 passt."), Some(3));
+    assert_eq!(choice("Montag, der 14., geht leider nicht."), None);
+}
