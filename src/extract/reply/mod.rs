@@ -162,7 +162,7 @@ fn clauses(t: &str) -> Vec<String> {
     }
     out.push(cur);
     static CONTRA: OnceLock<Regex> = OnceLock::new();
-    let contra = re(&CONTRA, r",?\s*\b(?:aber|but|sondern|jedoch|however|dafür|dafuer|stattdessen|instead)\b");
+    let contra = re(&CONTRA, r",?\s*\b(?:aber|but|sondern|jedoch|however|dafür|dafuer|stattdessen|instead|alternativ|alternatively|ansonsten|sonst|otherwise|notfalls|zur\s+not|falls\s+nicht)\b");
     out.iter()
         .flat_map(|c| contra.split(c).map(str::trim).map(String::from).collect::<Vec<_>>())
         .filter(|c| !c.is_empty())
@@ -397,7 +397,7 @@ fn need_gone(t: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"\b(?:brauchen|brauche|benötigen|benoetigen|benötige|benoetige)\b[^.!?\n]{0,40}\bnicht\s+mehr\b|\bnicht\s+mehr\s+(?:nötig|noetig|notwendig|erforderlich|gebraucht|benötigt|benoetigt)\b|\b(?:hat|haben)\s+sich\s+(?:\p{L}+\s+){0,2}erledigt\b|\berledigt\s+sich\b|\bist\s+(?:\p{L}+\s+)?erledigt\b|\bhinf(?:ä|ae)llig\b|\bno\s+longer\s+(?:need\w*|necessary|required)\b|\b(?:don't|do\s+not|won't|will\s+not)\s+need\b[^.!?\n]{0,30}\b(?:anymore|any\s+more)\b|\bnot\s+needed\s+any\s*more\b|\bno\s+need\s+any\s*more\b",
+        r"\b(?:brauchen|brauche|benötigen|benoetigen|benötige|benoetige)\b[^.!?\n]{0,40}\bnicht\s+mehr\b|\bnicht\s+mehr\s+(?:nötig|noetig|notwendig|erforderlich|gebraucht|benötigt|benoetigt)\b|\b(?:hat|haben)\s+sich\s+(?:\p{L}+\s+){0,2}erledigt\b|\berledigt\s+sich\b|\bist\s+(?:\p{L}+\s+)?erledigt\b|\bhinf(?:ä|ae)llig\b|\bno\s+longer\s+(?:need\w*|necessary|required)\b|\b(?:don't|do\s+not|won't|will\s+not)\s+need\b[^.!?\n]{0,30}\b(?:anymore|any\s+more)\b|\bnot\s+needed\s+any\s*more\b|\bno\s+need\s+any\s*more\b|\b(?:don't|do\s+not|won't|will\s+not)\s+need\s+(?:the|a|this|our|your)\s+(?:visit|appointment|home\s+visit)\b|\bkeine[nr]?\s+(?:termin|besuch|hausbesuch)\s+mehr\b|\b(?:brauchen|müssen|muessen)\s+(?:\p{L}+\s+){0,3}nicht\s+(?:mehr\s+)?(?:zu\s+)?kommen\b|\bzur(?:ü|ue)ckzieh\w*|\bziehe\w*\s+(?:\p{L}+\s+){0,4}zur(?:ü|ue)ck\b|\bwithdraw\w*",
     )
     .is_match(t)
 }
@@ -439,7 +439,7 @@ fn offers_other_days(clauses: &[String], opts: &[ProposedOption]) -> bool {
     }
     let avail = re(
         &AVAIL,
-        r"\b(?:passt|passen|ginge|geht|gehen|könnten|koennten|können|koennen|wäre|waere|sind|bin|zu\s+hause|daheim|available|free|works|work|could|would|home)\b",
+        r"\b(?:passt|passen|ginge|geht|gehen|könnten|koennten|können|koennen|wäre|waere|sind|bin|kommen|zu\s+hause|daheim|available|free|works|work|could|would|home|come)\b",
     );
     let dayword = re(
         &DAYWORD,

@@ -61,7 +61,7 @@ fn option_line_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"(?im)^[ \t>]*(?:[-*•][ \t]*)?(?:(?:termin|option|vorschlag|nr\.?)[ \t]*)?\(?(\d{1,2})[).:][ \t]+(.+)$",
+        r"(?im)^[ \t>]*(?:[-*•][ \t]*)?(?:(?:termin|option|vorschlag|nr\.?)[ \t]*)?[(\[]?(\d{1,2})(?:[).:\]]|[ \t]*[–-])[ \t]+(.+)$",
     )
 }
 
@@ -244,6 +244,12 @@ mod tests {
         assert_eq!((o[0].day, o[0].month, o[0].start), (Some(13), Some(4), Some((18, 0))));
         assert_eq!((o[1].weekday, o[1].day, o[1].month), (Some(Weekday::Saturday), Some(1), Some(5)));
         assert_eq!((o[2].weekday, o[2].start), (Some(Weekday::Friday), Some((18, 0))));
+    }
+
+    #[test]
+    fn other_numbering_styles() {
+        let o = parse_options("Option 1 – Montag, 14.06.2027, 18:30 Uhr\n[2] Dienstag, 15.06.2027, 19:00 Uhr");
+        assert_eq!(o.iter().map(|o| o.number).collect::<Vec<_>>(), vec![1, 2]);
     }
 
     #[test]

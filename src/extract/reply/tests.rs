@@ -202,3 +202,27 @@ fn positive_part_of_a_negated_sentence_picks() {
     assert_eq!(choice("Termin 1 und 2 gehen nicht, 3 passt."), Some(3));
     assert_eq!(choice("Montag, der 14., geht leider nicht."), None);
 }
+
+#[test]
+fn first_of_alternatives_is_the_pick() {
+    assert_eq!(choice("Der Donnerstag wäre gut, alternativ Freitag."), Some(2));
+}
+
+#[test]
+fn withdrawn_or_not_needed_is_a_cancel() {
+    for t in [
+        "Wir benötigen keinen Termin mehr.",
+        "Sie brauchen nicht mehr zu kommen.",
+        "Ich ziehe meinen Antrag zurück.",
+        "We won't need the visit, thank you.",
+    ] {
+        assert!(x(t).cancel, "{t}");
+    }
+}
+
+#[test]
+fn asking_for_another_weekday_is_a_move() {
+    let r = x("Könnten Sie stattdessen am Dienstag kommen?");
+    assert!(r.reschedule);
+    assert_eq!(r.choice, None);
+}
