@@ -87,12 +87,17 @@ fn explicit_group(t: &str) -> Option<u32> {
     if let Some(n) = koepfig.captures(t).and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
         return Some(n);
     }
-    let en = re(&EN, &format!(r"\b(?:family\s+of|the|all)\s+{NUM}\s+of\s+us\b|\bfamily\s+of\s+{NUM}\b|\b(?:both)\s+of\s+us\b|\bwe\s+both\b|\bfor\s+(?:the\s+)?{NUM}\s+of\s+us\b"));
+    let en = re(&EN, &format!(r"\b(?:family\s+of|the|all)?\s*{NUM}\s+of\s+us\b|\bfamily\s+of\s+{NUM}\b|\b(?:both)\s+of\s+us\b|\bwe\s+both\b|\bfor\s+(?:the\s+)?{NUM}\s+of\s+us\b"));
     if let Some(c) = en.captures(t) {
         let w = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)).map(|m| m.as_str()).unwrap_or("both");
         if let Some(n) = number_word(w) {
             return Some(n);
         }
+    }
+    // A married couple speaking as one: "wir als Ehepaar", "we are a couple".
+    static COUPLE: OnceLock<Regex> = OnceLock::new();
+    if re(&COUPLE, r"\b(?:wir|uns)\b[^.!?\n]{0,30}\behepaar\b|\behepaar\s+\p{L}+\s+(?:m(?:ö|oe)chte|braucht|ben(?:ö|oe)tigt)|\b(?:we\s+are|as)\s+a\s+(?:married\s+)?couple\b").is_match(t) {
+        return Some(2);
     }
     // "für unsere beiden Kinder" / "for our two children": the children are the applicants.
     let kids = re(&KIDS, &format!(r"\b(?:unsere|our)\s+{NUM}\s+(?:kinder|söhne|soehne|töchter|toechter|children|kids|sons|daughters)\b"));
@@ -282,6 +287,8 @@ mod tests {
         assert_eq!(p("Anmeldung für 3 Personen"), Some(3));
         assert_eq!(p("We are a family of three."), Some(3));
         assert_eq!(p("the two of us would be at home"), Some(2));
+        assert_eq!(p("There are three of us."), Some(3));
+        assert_eq!(p("Wir sind ein älteres Ehepaar und brauchen neue Ausweise."), Some(2));
     }
 
     #[test]

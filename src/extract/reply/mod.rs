@@ -26,14 +26,12 @@ pub struct ReplyIntent {
 /// `new_text`: what the citizen wrote; `quoted`: our quoted proposal mail (numbered
 /// options are read from it to map "der Freitag passt" to an option); `now`: the reply's date.
 pub fn extract(new_text: &str, quoted: &str, now: &Zoned) -> ReplyIntent {
-    // `now` is not needed yet: options carry their own dates, and a day-only mention
-    // ("am 17.") is matched against them, not against the calendar.
-    let _ = now;
     let mut opts = parse_options(quoted);
     if opts.is_empty() {
         // The proposal may have leaked into the new text (a quote without markers).
         opts = parse_options(new_text);
     }
+    fill_weekdays(&mut opts, now);
     // Our own lines (quote markers, option lines, lines repeated from the quote) say
     // nothing about the citizen's wish.
     let quoted_lines: BTreeSet<&str> = quoted.lines().map(str::trim).filter(|l| l.len() > 12).collect();
@@ -101,6 +99,22 @@ pub fn extract(new_text: &str, quoted: &str, now: &Zoned) -> ReplyIntent {
     }
     out.cancel = cancel_weak;
     out
+}
+
+/// An option written by date only ("1) 14.06., 18:30 Uhr") still answers "der Montag":
+/// its weekday is computed in the year of `now` (the next year when the date lies more
+/// than two months back, as proposals look ahead).
+fn fill_weekdays(opts: &mut [ProposedOption], now: &Zoned) {
+    for o in opts.iter_mut().filter(|o| o.weekday.is_none()) {
+        let (Some(d), Some(m)) = (o.day, o.month) else { continue };
+        let mut year = now.year();
+        if let Ok(date) = jiff::civil::Date::new(year, m, d) {
+            if date < now.date().saturating_sub(jiff::Span::new().months(2)) {
+                year += 1;
+            }
+        }
+        o.weekday = jiff::civil::Date::new(year, m, d).ok().map(|date| date.weekday());
+    }
 }
 
 /// When the parser left our proposal in the new text (a quote without markers), drop it:

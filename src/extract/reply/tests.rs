@@ -226,3 +226,9 @@ fn asking_for_another_weekday_is_a_move() {
     assert!(r.reschedule);
     assert_eq!(r.choice, None);
 }
+
+#[test]
+fn options_by_date_only_still_answer_a_weekday() {
+    let r = extract("Der Freitag passt.", "1) 14.06., 18:30 Uhr\n2) 18.06., 17:30 Uhr\n", &now());
+    assert_eq!(r.choice, Some(2));
+}
