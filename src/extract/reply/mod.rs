@@ -283,10 +283,14 @@ fn explicit_number(c: &str) -> Option<u32> {
             return Some(n);
         }
     }
-    if let Some(cap) = alone.captures(c.trim()) {
-        let rest = cap.get(2).map(|m| m.as_str()).unwrap_or("");
-        if !is_number_of_something_else(rest) && !rest.chars().any(|ch| ch.is_ascii_digit()) {
-            return cap.get(1).and_then(|m| m.as_str().parse().ok());
+    // A number standing alone in the clause or in one of its comma parts: "3",
+    // "Ja gerne, 3", "2 passt".
+    for part in std::iter::once(c).chain(c.split(',')) {
+        if let Some(cap) = alone.captures(part.trim()) {
+            let rest = cap.get(2).map(|m| m.as_str()).unwrap_or("");
+            if !is_number_of_something_else(rest) && !rest.chars().any(|ch| ch.is_ascii_digit()) {
+                return cap.get(1).and_then(|m| m.as_str().parse().ok());
+            }
         }
     }
     None
@@ -433,7 +437,7 @@ fn move_wish(t: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"\bverschieb\w*|\bverlege\w*|\bverlegung\b|\bumlegen\b|\bumbuchen\b|\btauschen\b|\breschedul\w*|\bpostpone\w*|\bmove\s+(?:it|the|our|this)\b|\b(?:another|a\s+different|other|a\s+later|a\s+new)\s+(?:date|time|day|slot|appointment)s?\b|\b(?:einen|ein|eine)?\s*(?:andere[nr]?|neue[nr]?|spätere[nr]?|spaetere[nr]?|alternative[nr]?)\s+(?:termin|tag|zeitpunkt|zeit|datum|termine|tage)\b|\bkeine[rsn]?\s+(?:der|von\s+den|dieser|ihrer)\s+(?:termine|vorschläge|vorschlaege|zeiten|optionen|termin)\b|\bkeiner\s+(?:passt|geht)\b|\bnone\s+of\s+(?:the|these|them|your)\b|\bdoesn't\s+suit|\bpasst\s+(?:uns\s+|mir\s+)?(?:leider\s+)?doch\s+nicht\b|\bdoch\s+nicht\s+(?:passt|geht|können|koennen|kann)\b|\bauf\s+(?:\p{L}+\s+){1,4}(?:legen|verlegen)\b|\b(?:geht|ginge|ginge\s+es|gehts)\s+(?:es\s+)?(?:auch\s+)?(?:später|spaeter|früher|frueher)\b",
+        r"\bverschieb\w*|\b(?:termin|besuch|hausbesuch)\b[^.!?\n]{0,40}\bverschoben\b|\bverlege\w*|\bverlegung\b|\bumlegen\b|\bumbuchen\b|\btauschen\b|\breschedul\w*|\bpostpone\w*|\bmove\s+(?:it|the|our|this)\b|\b(?:another|a\s+different|other|a\s+later|a\s+new)\s+(?:date|time|day|slot|appointment)s?\b|\b(?:einen|ein|eine)?\s*(?:andere[nr]?|neue[nr]?|spätere[nr]?|spaetere[nr]?|alternative[nr]?)\s+(?:termin|tag|zeitpunkt|zeit|datum|termine|tage)\b|\bkeine[rsn]?\s+(?:der|von\s+den|dieser|ihrer)\s+(?:termine|vorschläge|vorschlaege|zeiten|optionen|termin)\b|\bkeiner\s+(?:passt|geht)\b|\bnone\s+of\s+(?:the|these|them|your)\b|\bdoesn't\s+suit|\bpasst\s+(?:uns\s+|mir\s+)?(?:leider\s+)?doch\s+nicht\b|\bdoch\s+nicht\s+(?:passt|geht|können|koennen|kann)\b|\bauf\s+(?:\p{L}+\s+){1,4}(?:legen|verlegen)\b|\b(?:geht|ginge|ginge\s+es|gehts)\s+(?:es\s+)?(?:auch\s+)?(?:später|spaeter|früher|frueher)\b",
     )
     .is_match(t)
 }

@@ -232,3 +232,17 @@ fn options_by_date_only_still_answer_a_weekday() {
     let r = extract("Der Freitag passt.", "1) 14.06., 18:30 Uhr\n2) 18.06., 17:30 Uhr\n", &now());
     assert_eq!(r.choice, Some(2));
 }
+
+#[test]
+fn a_number_alone_after_a_comma_picks() {
+    assert_eq!(choice("Ja gerne, 3."), Some(3));
+    assert_eq!(choice("Hallo, 2 passt."), Some(2));
+}
+
+#[test]
+fn moved_appointment_in_passive_is_a_move_but_a_moved_removal_is_not() {
+    assert!(x("Der Termin muss leider verschoben werden.").reschedule);
+    let r = x("Leider hat sich unser Umzug verschoben, bitte sagen Sie den Termin ab.");
+    assert!(r.cancel);
+    assert!(!r.reschedule);
+}
