@@ -178,7 +178,9 @@ fn on_behalf(t: &str) -> Option<u32> {
     static ONE: OnceLock<Regex> = OnceLock::new();
     static PARENTS: OnceLock<Regex> = OnceLock::new();
     let parents = re(&PARENTS, r"\b(?:für|fuer|for)\s+(?:meine|unsere|my|our)\s+(?:eltern|schwiegereltern|gro(?:ß|ss)eltern|parents|grandparents)\b");
-    if parents.is_match(t) {
+    static PARENTS_NEED: OnceLock<Regex> = OnceLock::new();
+    let parents_need = re(&PARENTS_NEED, r"\b(?:meine|unsere|my|our)\s+(?:eltern|schwiegereltern|gro(?:ß|ss)eltern|parents|grandparents)\b[^.!?\n]{0,40}\b(?:brauchen|ben(?:ö|oe)tigen|m(?:ö|oe)chten|m(?:ü|ue)ssen|wollen|need|want|would\s+like)\b");
+    if parents.is_match(t) || parents_need.is_match(t) {
         return Some(2);
     }
     let one = re(&ONE, &format!(r"\b(?:für|fuer|for)\s+{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN})\b|\bim\s+(?:namen|auftrag)\s+(?:meines|meiner|unseres|unserer)\b|\bon\s+behalf\s+of\s+my\b"));
@@ -212,7 +214,8 @@ fn plural_service(t: &str) -> bool {
 /// A writer speaking only for herself: "ich brauche", "benötige ich", "I need".
 fn single_writer(t: &str) -> Option<u32> {
     static I: OnceLock<Regex> = OnceLock::new();
-    let i = re(&I, r"\b(?:ich|i|i'm|i’m|mir|mich)\b");
+    // Also without the pronoun: "Moin, mein Perso ist abgelaufen. Bin werktags da."
+    let i = re(&I, r"\b(?:ich|i|i'm|i’m|mir|mich|mein|meine|meinen|meinem|meiner|my|bin)\b");
     if i.is_match(t) && !plural_service(t) {
         return Some(1);
     }
@@ -319,6 +322,7 @@ mod tests {
         assert_eq!(p("ich schreibe für meinen Vater, Herrn Heinrich Vogt (88)."), Some(1));
         assert_eq!(p("I am writing for my mother, who cannot leave the house."), Some(1));
         assert_eq!(p("Ich möchte für meine Eltern einen Termin."), Some(2));
+        assert_eq!(p("Meine Eltern (beide über 80) brauchen neue Ausweise. Ich schreibe für sie."), Some(2));
     }
 
     #[test]
@@ -327,6 +331,7 @@ mod tests {
         assert_eq!(p("Ein Hausbesuch wäre für mich ideal."), Some(1));
         assert_eq!(p("für eine Bewerbung brauche ich beglaubigte Kopien"), Some(1));
         assert_eq!(p("I need a registration certificate for my wife's visa."), Some(1));
+        assert_eq!(p("Moin, mein Perso ist abgelaufen. Bin werktags ab 18 Uhr da."), Some(1));
     }
 
     #[test]

@@ -198,7 +198,7 @@ fn positive(c: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"\b(?:schon|passt|passen|geht|ginge|gerne|gern|klappt|nehmen|nehme|wäre|waere|ideal|super|prima|perfekt|works|fine|good|suits|great|perfect|ok|okay)\b",
+        r"\b(?:schon|passt|passen|geht|ginge|gerne|gern|klappt|nehmen|nehme|wäre|waere|ideal|super|prima|perfekt|works|fine|good|suits|great|perfect|ok|okay|take|it\s+is|ist\s+es|dann\s+eben)\b",
     )
     .is_match(c)
 }
@@ -245,6 +245,21 @@ fn explicit_number(c: &str) -> Option<u32> {
             continue;
         }
         if let Some(n) = num_word(m.as_str()) {
+            return Some(n);
+        }
+    }
+    static ORDINAL_NOUN: OnceLock<Regex> = OnceLock::new();
+    // Without an article, the ordinal needs its noun: "second option is fine".
+    let ordinal_noun = re(
+        &ORDINAL_NOUN,
+        r"\b(erste[nrs]?|zweite[nrs]?|dritte[nrs]?|vierte[nrs]?|f(?:ü|ue)nfte[nrs]?|letzte[nrs]?|first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)[ \t]+(?:termin|terminvorschlag|vorschlag|option|one|slot|date|appointment|möglichkeit|moeglichkeit)\b",
+    );
+    if let Some(w) = ordinal_noun.captures(c).and_then(|cap| cap.get(1)) {
+        let w = w.as_str();
+        if w.starts_with("letzte") || w == "last" {
+            return Some(u32::MAX);
+        }
+        if let Some(n) = num_word(w) {
             return Some(n);
         }
     }

@@ -246,3 +246,11 @@ fn moved_appointment_in_passive_is_a_move_but_a_moved_removal_is_not() {
     assert!(r.cancel);
     assert!(!r.reschedule);
 }
+
+#[test]
+fn english_picks_without_article_or_after_a_refusal() {
+    assert_eq!(extract("second option is fine.", PROPOSAL_EN, &now()).choice, Some(2));
+    let r = extract("We can't make Tuesday or Thursday, so Saturday it is.", PROPOSAL_EN, &now());
+    assert_eq!(r.choice, Some(3));
+    assert!(!r.reschedule);
+}
