@@ -213,7 +213,7 @@ fn number_is_house_number(after: &str) -> bool {
 fn place_after(after: &str) -> (Option<String>, Option<String>, bool, bool) {
     static PLZ: OnceLock<Regex> = OnceLock::new();
     static TOWN: OnceLock<Regex> = OnceLock::new();
-    let plz = re(&PLZ, r"^[ \t]*(?:[,·|•/–-][ \t]*|\r?\n[ \t]*)?(?:D-)?(\d{5})[ \t]+(\p{Lu}[\p{L}-]*(?:[ \t]+(?:am|an der|im|ob der|vor der)[ \t]+\p{Lu}[\p{L}.]*)?)");
+    let plz = re(&PLZ, r"^[ \t]*(?:[,·|•/–-][ \t]*|\r?\n[ \t]*)?(?:in[ \t]+)?(?:D-)?(\d{5})[ \t]+(\p{Lu}[\p{L}-]*(?:[ \t]+(?:am|an der|im|ob der|vor der)[ \t]+\p{Lu}[\p{L}.]*)?)");
     // Only the rest of the line and the next one, so a later paragraph's town does not count.
     let window: String = after.split_inclusive('\n').take(2).collect();
     if let Some(c) = plz.captures(&window) {
@@ -309,6 +309,10 @@ mod tests {
         assert_eq!(a("wohnhaft in 65239 Hochheim, weiherstr.12", ""), pair("weiherstr.", "12"));
         assert_eq!(a("bei meinem Vater in der Weiherstraße 12", ""), pair("Weiherstraße", "12"));
         assert_eq!(a("Ostring 3 b", ""), pair("Ostring", "3b"));
+        assert_eq!(
+            address("Ich wohne Am Hang 14 in 65239 Hochheim.", "").and_then(|a| a.postal_code).as_deref(),
+            Some("65239")
+        );
         assert_eq!(
             address("", "Weiherstr. 12 · 65239 Hochheim").and_then(|a| a.postal_code).as_deref(),
             Some("65239")

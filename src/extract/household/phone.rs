@@ -64,7 +64,9 @@ fn found(text: &str) -> Vec<Found> {
         {
             continue;
         }
-        if not_phone_re().is_match(line_before) || looks_like_iban_line(line_before) {
+        // "Tel./Fax 06146 …" is still the phone.
+        let tel_too = line_before.to_lowercase().contains("tel");
+        if (not_phone_re().is_match(line_before) && !tel_too) || looks_like_iban_line(line_before) {
             continue;
         }
         let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
@@ -95,6 +97,7 @@ mod tests {
         assert_eq!(phone("", "+49 6146 812345").as_deref(), Some("+49 6146 812345"));
         assert_eq!(phone("", "Telefon: +49 (0)171 2345678").as_deref(), Some("+49 (0)171 2345678"));
         assert_eq!(phone("", "(06146) 81 23 45").as_deref(), Some("(06146) 81 23 45"));
+        assert_eq!(phone("", "Tel./Fax 06146 812345").as_deref(), Some("06146 812345"));
     }
 
     #[test]
