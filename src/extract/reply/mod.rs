@@ -43,7 +43,7 @@ pub fn extract(new_text: &str, quoted: &str, now: &Zoned) -> ReplyIntent {
         .collect::<Vec<_>>()
         .join("\n");
     let text = own.to_lowercase();
-    let clauses = clauses(&text);
+    let clauses = clauses(&own);
 
     let max = opts.iter().map(|o| o.number).max().unwrap_or(9);
     let mut explicit = None;
@@ -61,6 +61,10 @@ pub fn extract(new_text: &str, quoted: &str, now: &Zoned) -> ReplyIntent {
         })
         .collect();
     for c in &parts {
+        // "Den Termin am Freitag müssen wir absagen" names the option it drops.
+        if cancel_verb(std::slice::from_ref(c)) || (move_wish(c) && !switch_word(c)) {
+            continue;
+        }
         if explicit.is_none() {
             // "der letzte" is the highest option number, known only with the options.
             explicit = explicit_number(c)
@@ -160,8 +164,19 @@ fn without_leaked_proposal(text: &str) -> String {
     kept.join("\n")
 }
 
-/// Split at sentence ends (not at the dots of dates and ordinals: "am 17. geht"), line
-/// breaks and contrast words ("aber", "but", "sondern").
+/// After "2." a capitalised word that is no month or floor starts a new sentence
+/// ("Wir nehmen Termin 2. Die anderen …"), unlike "am 17. Juni" or "im 2. OG".
+fn sentence_follows(rest: &[char]) -> bool {
+    let word: String = rest.iter().skip_while(|c| c.is_whitespace()).take_while(|c| c.is_alphabetic()).collect();
+    let lower = word.to_lowercase();
+    word.chars().next().is_some_and(char::is_uppercase)
+        && options::month_of(&lower).is_none()
+        && !["og", "stock", "etage", "obergeschoss", "stockwerk", "klasse", "mal"].contains(&lower.as_str())
+}
+
+/// Split the original text (case tells sentence starts) at sentence ends (not at the
+/// dots of dates and ordinals: "am 17. geht"), line breaks and contrast words ("aber",
+/// "but", "sondern"); clauses come back in lower case.
 fn clauses(t: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -169,14 +184,15 @@ fn clauses(t: &str) -> Vec<String> {
     for (i, &ch) in chars.iter().enumerate() {
         let prev_digit = i > 0 && chars[i - 1].is_ascii_digit();
         let next_space = chars.get(i + 1).is_none_or(|c| c.is_whitespace());
-        let end = matches!(ch, '!' | '?' | ';' | '\n') || (ch == '.' && next_space && !prev_digit);
+        let end = matches!(ch, '!' | '?' | ';' | '\n')
+            || (ch == '.' && next_space && (!prev_digit || sentence_follows(&chars[i + 1..])));
         if end {
-            out.push(std::mem::take(&mut cur));
+            out.push(std::mem::take(&mut cur).to_lowercase());
         } else {
             cur.push(ch);
         }
     }
-    out.push(cur);
+    out.push(cur.to_lowercase());
     static CONTRA: OnceLock<Regex> = OnceLock::new();
     let contra = re(&CONTRA, r",?\s*\b(?:aber|but|sondern|jedoch|however|dafür|dafuer|stattdessen|instead|alternativ|alternatively|ansonsten|sonst|otherwise|notfalls|zur\s+not|falls\s+nicht)\b");
     out.iter()

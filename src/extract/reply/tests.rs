@@ -254,3 +254,13 @@ fn english_picks_without_article_or_after_a_refusal() {
     assert_eq!(r.choice, Some(3));
     assert!(!r.reschedule);
 }
+
+#[test]
+fn the_option_named_in_a_cancel_or_move_is_no_pick() {
+    let r = x("Den Termin am Freitag müssen wir leider absagen.");
+    assert_eq!(r.choice, None);
+    assert!(r.cancel);
+    let r = x("Können wir den Termin am Montag verschieben?");
+    assert_eq!(r.choice, None);
+    assert!(r.reschedule);
+}
