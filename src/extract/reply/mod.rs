@@ -10,7 +10,7 @@ mod words;
 
 use jiff::Zoned;
 use options::{date_in, re, times_in, DayPart, ProposedOption};
-pub use options::{parse_options, is_option_line};
+pub use options::{is_option_line, parse_options, ProposedOption};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeSet;
