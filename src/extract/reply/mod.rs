@@ -9,7 +9,7 @@ mod options;
 mod words;
 
 use jiff::Zoned;
-use options::{date_in, re, times_in, DayPart, ProposedOption};
+use options::{date_in, re, times_in, DayPart};
 pub use options::{is_option_line, parse_options, ProposedOption};
 use regex::Regex;
 use serde::Serialize;
