@@ -1,7 +1,14 @@
 //! Persons, visit address and phone number.
 //!
-//! STUB: the types are the contract; the implementation is being written.
+//! - [`persons`]: how many people the visit is for.
+//! - [`address`]: the visit address (text first when it names the home, else signature).
+//! - [`phone`]: the household's phone number as written.
 
+mod address;
+mod persons;
+mod phone;
+
+pub use address::norm as address_key;
 use serde::Serialize;
 
 /// The address where the visit takes place.
@@ -11,7 +18,8 @@ pub struct Address {
     pub house_number: String,
     /// Only when the mail writes it.
     pub postal_code: Option<String>,
-    /// `Hochheim am Main` or `Massenheim` (a district of Hochheim), when known.
+    /// `Hochheim am Main` or `Massenheim` (a district of Hochheim), when known; for an
+    /// address elsewhere (only returned when no other exists) the town as written.
     pub city: Option<String>,
 }
 
@@ -27,6 +35,9 @@ pub struct Household {
 
 /// Read the household from the new text (first) and the signature (address, phone).
 pub fn extract(new_text: &str, signature: &str) -> Household {
-    let _ = (new_text, signature);
-    Household::default()
+    Household {
+        persons: persons::persons(new_text, signature),
+        address: address::address(new_text, signature),
+        phone: phone::phone(new_text, signature),
+    }
 }
