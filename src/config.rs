@@ -21,6 +21,202 @@ pub struct Config {
     pub blackouts: Vec<BlackoutConfig>,
     #[serde(default = "default_staff")]
     pub staff: Vec<StaffConfig>,
+    #[serde(default)]
+    pub mail: MailConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub mailbox: MailboxConfig,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+}
+
+/// Who the product is in its mails.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The office's address: the mailbox citizens write to and the sender of replies.
+    pub address: String,
+    pub name: String,
+    /// Closing lines under every reply.
+    pub signature: String,
+    /// Domain of our Message-IDs and calendar UIDs.
+    pub domain: String,
+    /// Folder with reply templates (`de/`, `en/`); the shipped ones fill any gap.
+    pub templates: Option<PathBuf>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            address: "buergerbuero@hochheim.de".into(),
+            name: "Bürgerbüro Hochheim am Main".into(),
+            signature: "Bürgerbüro der Stadt Hochheim am Main\nBürgerservice on demand".into(),
+            domain: "buergerservice.hochheim.de".into(),
+            templates: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The sled database directory.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: PathBuf::from("var/store") }
+    }
+}
+
+/// Where mail comes in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+pub enum MailboxConfig {
+    /// A Maildir folder (embedded mode): new mail is picked up as it appears, handled
+    /// mail moves to `.Processed`, unreadable mail to `.Quarantine`.
+    Maildir {
+        path: PathBuf,
+        #[serde(default = "default_poll_ms")]
+        poll_interval_ms: u64,
+    },
+    /// An IMAP mailbox.
+    Imap(ImapConfig),
+}
+
+fn default_poll_ms() -> u64 {
+    500
+}
+
+impl Default for MailboxConfig {
+    fn default() -> Self {
+        MailboxConfig::Maildir { path: PathBuf::from("var/maildir"), poll_interval_ms: default_poll_ms() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Upgrade a plain connection (IMAP 143, submission 587).
+    Starttls,
+    /// No encryption: refused unless the host is a loopback address.
+    Plain,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapConfig {
+    pub host: String,
+    #[serde(default = "default_imap_port")]
+    pub port: u16,
+    #[serde(default = "default_tls")]
+    pub tls: Tls,
+    pub user: String,
+    /// File holding the password (systemd: `LoadCredential=`); or `password_env`.
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+    #[serde(default = "default_inbox")]
+    pub folder: String,
+    #[serde(default = "default_processed")]
+    pub processed_folder: String,
+    #[serde(default = "default_quarantine")]
+    pub quarantine_folder: String,
+    /// Used when the server has no IDLE, and as a safety net between IDLEs.
+    #[serde(default = "default_poll_secs")]
+    pub poll_interval_secs: u64,
+    /// IDLE is re-issued after this long (RFC 2177: well within 29 minutes).
+    #[serde(default = "default_idle_secs")]
+    pub idle_renew_secs: u64,
+}
+
+fn default_imap_port() -> u16 {
+    993
+}
+fn default_tls() -> Tls {
+    Tls::Implicit
+}
+fn default_inbox() -> String {
+    "INBOX".into()
+}
+fn default_processed() -> String {
+    "Processed".into()
+}
+fn default_quarantine() -> String {
+    "Quarantine".into()
+}
+fn default_poll_secs() -> u64 {
+    60
+}
+fn default_idle_secs() -> u64 {
+    20 * 60
+}
+
+/// Where replies go out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+pub enum OutboxConfig {
+    /// Each mail written as a file into a directory (embedded mode, lettre's file transport).
+    Directory { path: PathBuf },
+    Smtp(SmtpConfig),
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig::Directory { path: PathBuf::from("var/outbox") }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default = "default_smtp_tls")]
+    pub tls: Tls,
+    /// No user: no AUTH (only sensible for a local relay).
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+fn default_smtp_tls() -> Tls {
+    Tls::Starttls
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// Reminder this long before a visit.
+    pub reminder_lead_hours: i64,
+    /// At most this many automatic replies to one sender per day (loop protection).
+    pub max_replies_per_sender_per_day: u32,
+    /// Retry delays of the outbox grow from this to `retry_max_secs`.
+    pub retry_min_secs: u64,
+    pub retry_max_secs: u64,
+    /// Mails larger than this are kept and flagged, never parsed.
+    pub max_mail_bytes: usize,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            reminder_lead_hours: 24,
+            max_replies_per_sender_per_day: 5,
+            retry_min_secs: 5,
+            retry_max_secs: 900,
+            max_mail_bytes: 25 * 1024 * 1024,
+        }
+    }
 }
 
 /// The office's planning rules.
@@ -233,8 +429,23 @@ impl Config {
         if cfg.rules.dir.is_relative() {
             cfg.rules.dir = base.join(&cfg.rules.dir);
         }
-        if let Some(ics) = cfg.champions_league.fixtures_ics.as_mut().filter(|p| p.is_relative()) {
-            *ics = base.join(&*ics);
+        let rebase = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = cfg.champions_league.fixtures_ics.as_mut() {
+            rebase(p);
+        }
+        if let Some(p) = cfg.mail.templates.as_mut() {
+            rebase(p);
+        }
+        rebase(&mut cfg.store.path);
+        if let MailboxConfig::Maildir { path, .. } = &mut cfg.mailbox {
+            rebase(path);
+        }
+        if let OutboxConfig::Directory { path } = &mut cfg.outbox {
+            rebase(path);
         }
         Ok(cfg)
     }

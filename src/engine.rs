@@ -42,8 +42,10 @@ pub enum Outcome {
     /// Nothing automatic: staff must look (reply from another address, unclear reply,
     /// unreadable mail).
     Flagged { case: Option<CaseId>, reason: String },
-    /// Automatic mail (auto-reply, bounce): never answered.
+    /// Automatic mail (auto-reply, bounce, no-reply senders): never answered.
     Ignored { case: Option<CaseId>, reason: String },
+    /// Unreadable or oversized: kept in the store as a flagged case, moved to quarantine.
+    Quarantined { case: CaseId, reason: String },
 }
 
 /// What later steps of a case need from its triage; read back from the stored triage
@@ -110,6 +112,20 @@ pub struct Engine<'a> {
     pub composer: Composer<'a>,
     pub store: &'a Store,
     pub hold_hours: i64,
+    /// Our own address: mail from it is never answered (loops).
+    pub own_address: &'a str,
+    /// Loop protection: at most this many automatic answers to one sender per day.
+    pub max_replies_per_sender_per_day: u32,
+}
+
+/// Senders that must never get an automatic answer (RFC 3834 section 2).
+fn never_answer(address: &str, own: &str) -> bool {
+    let a = address.to_ascii_lowercase();
+    let local = a.split('@').next().unwrap_or("");
+    a == own.to_ascii_lowercase()
+        || ["mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "bounce", "bounces"]
+            .iter()
+            .any(|n| local == *n || local.starts_with(&format!("{n}+")) || local.starts_with(&format!("{n}-")))
 }
 
 fn slot_of(p: &schedule::Proposal, t: &Facts) -> Slot {
@@ -134,7 +150,7 @@ impl Engine<'_> {
     pub fn process(&self, raw: &[u8], now: Timestamp) -> Result<Outcome, EngineError> {
         let mail = match parse::parse(raw) {
             Ok(m) => m,
-            Err(e) => return self.keep_unreadable(raw, now, &e.to_string()),
+            Err(e) => return self.quarantine(raw, now, &e.to_string()),
         };
         let hint = mail.message_id.as_ref().map(|id| {
             let from = mail.from.as_ref().map(|f| f.address.as_str()).unwrap_or("");
@@ -157,8 +173,12 @@ impl Engine<'_> {
         let mut t = triage::triage_parsed(&label, &mail, &written, ctx);
         t.proposals = None;
         let Some(sender) = mail.reply_to.as_ref().or(mail.from.as_ref()).map(|m| m.address.clone()) else {
-            return self.keep_unreadable(raw, now, "no sender address");
+            return self.quarantine(raw, now, "no sender address");
         };
+        if never_answer(&sender, self.own_address) && t.kind != MailKind::Bounce {
+            self.store.note_mail(incoming, None, None)?;
+            return Ok(Outcome::Ignored { case: None, reason: "sender must never get an automatic answer".into() });
+        }
         match t.kind {
             MailKind::AutoReply | MailKind::Bounce => {
                 let case = t.case_id.filter(|id| self.store.case(*id).ok().flatten().is_some());
@@ -176,8 +196,9 @@ impl Engine<'_> {
         }
     }
 
-    /// Keep a mail we cannot understand as an unclassified, flagged case: never dropped.
-    fn keep_unreadable(&self, raw: &[u8], now: Timestamp, why: &str) -> Result<Outcome, EngineError> {
+    /// Keep a mail we cannot use (unreadable, oversized) as an unclassified, flagged
+    /// case: never dropped, never answered.
+    pub fn quarantine(&self, raw: &[u8], now: Timestamp, why: &str) -> Result<Outcome, EngineError> {
         let incoming = Incoming { raw, at: now, message_id: None, hint: None };
         if let Some(case) = self.store.seen(&incoming)? {
             return Ok(Outcome::AlreadyDone { case });
@@ -187,7 +208,24 @@ impl Engine<'_> {
         let (case, created) = self.store.create_case(incoming, &new, |_| {
             Ok(Change { status: Some(Status::Unclassified), events: vec![EventKind::Flagged { reason: reason.clone() }], ..Default::default() })
         })?;
-        Ok(if created { Outcome::Flagged { case: Some(case), reason } } else { Outcome::AlreadyDone { case: Some(case) } })
+        Ok(if created { Outcome::Quarantined { case, reason } } else { Outcome::AlreadyDone { case: Some(case) } })
+    }
+
+    /// Automatic answers this sender got today (new cases and case replies of today).
+    fn answers_today(&self, sender: &str, now: &Zoned) -> Result<u32, EngineError> {
+        let today = now.date();
+        let mut n = 0;
+        for id in self.store.cases_from(sender)? {
+            if let Some(case) = self.store.case(id)? {
+                n += case
+                    .history
+                    .iter()
+                    .filter(|e| matches!(e.what, EventKind::Received { .. } | EventKind::MailReceived { .. }))
+                    .filter(|e| e.at.to_zoned(berlin()).date() == today)
+                    .count() as u32;
+            }
+        }
+        Ok(n)
     }
 
     fn recipient<'m>(&self, mail: &'m ParsedMail, lang: Language, sender: &'m str) -> Recipient<'m> {
@@ -266,6 +304,7 @@ impl Engine<'_> {
 
     fn request(&self, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned, note: Option<&str>) -> Result<Outcome, EngineError> {
         let to = self.recipient(mail, t.language, sender);
+        let over_limit = self.answers_today(sender, now)? >= self.max_replies_per_sender_per_day;
         let facts = Facts::of(t);
         let bb = self.buergerbuero_concerns(&facts);
         let specialists = self.specialist_departments(&facts);
@@ -306,6 +345,11 @@ impl Engine<'_> {
                         change.status = Some(Status::Forwarded);
                     }
                 }
+                if over_limit {
+                    // Loop protection: keep everything, send nothing, tell staff.
+                    change.replies.retain(|r| r.to != to.address);
+                    change.events.push(EventKind::Flagged { reason: "daily limit of automatic answers to this sender reached: no answer sent".into() });
+                }
                 Ok(change)
             };
             compose().map_err(|e| e.to_string())
@@ -328,6 +372,9 @@ impl Engine<'_> {
         };
         if !from_owner {
             return flag("reply from an address other than the case's sender: nothing booked");
+        }
+        if self.answers_today(sender, now)? >= self.max_replies_per_sender_per_day {
+            return flag("daily limit of automatic answers to this sender reached: for a person to answer");
         }
         let original = Facts::from_stored(&case.triage);
         // Answer in the language of this reply (a German household may answer in English).

@@ -15,12 +15,15 @@
 pub mod case_id;
 pub mod classify;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod extract;
 pub mod kind;
+pub mod outbox;
 pub mod parse;
 pub mod reply;
 pub mod schedule;
+pub mod source;
 pub mod store;
 pub mod triage;
 pub mod tz;

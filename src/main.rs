@@ -36,6 +36,25 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run the daemon: watch the mailbox, answer every mail, deliver the outbox.
+    /// Without --config: the embedded default (Maildir var/maildir, outbox directory
+    /// var/outbox, store var/store, the built-in rules and templates).
+    Run {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Handle what is waiting, deliver the outbox as far as it goes, and exit.
+        #[arg(long)]
+        once: bool,
+        /// Use this Maildir as the mailbox (overrides [mailbox]).
+        #[arg(long)]
+        maildir: Option<PathBuf>,
+        /// Write replies into this directory instead of sending them (overrides [outbox]).
+        #[arg(long)]
+        outbox_dir: Option<PathBuf>,
+        /// The store directory (overrides [store] path).
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
     /// Show how a phrase about times is read, as the `availability` object.
     When {
         /// Reference time (RFC 3339); defaults to the current time.
@@ -80,6 +99,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Triage { now, config, format, files } => cmd_triage(now, config, format, &files),
+        Command::Run { config, once, maildir, outbox_dir, store } => cmd_run(config, once, maildir, outbox_dir, store),
         Command::When { now, text } => {
             let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
             let a = when::availability(&text.join(" "), &now);
@@ -87,6 +107,52 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox_dir: Option<PathBuf>, store: Option<PathBuf>) -> Result<ExitCode> {
+    use buergerservice::config::{MailboxConfig, OutboxConfig};
+    use buergerservice::daemon::{self, App};
+    let mut cfg = match &config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(path) = maildir {
+        cfg.mailbox = MailboxConfig::Maildir { path, poll_interval_ms: 500 };
+    }
+    if let Some(path) = outbox_dir {
+        cfg.outbox = OutboxConfig::Directory { path };
+    }
+    if let Some(path) = store {
+        cfg.store.path = path;
+    }
+    let app = App::load(cfg, config.is_none())?;
+    let store = buergerservice::store::Store::open(&app.cfg.store.path)
+        .with_context(|| format!("opening the store at {}", app.cfg.store.path.display()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = rt.block_on(daemon::run(&app, &store, once, shutdown_signal()))?;
+    store.flush()?;
+    eprintln!(
+        "buergerservice: {} mails handled ({} new cases, {} quarantined), {} replies delivered, {} waiting for retry",
+        report.mails, report.created, report.quarantined, report.delivered.sent, report.delivered.deferred + report.delivered.waiting
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (systemd) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down: finishing the mail in hand");
 }
 
 fn cmd_triage(now: Option<Zoned>, config: Option<PathBuf>, format: Format, files: &[PathBuf]) -> Result<ExitCode> {

@@ -468,6 +468,20 @@ mod tests {
     }
 
     #[test]
+    fn the_reply_reader_understands_our_own_proposal_format() {
+        let (r, o, t) = (rules(), office(), Templates::builtin());
+        let c = Composer { office: &o, templates: &t, rules: &r };
+        for lang in [Language::De, Language::En] {
+            let to = Recipient { address: "sabine@example.org", name: None, lang, in_reply_to: None };
+            let d = c.proposal(CaseId::new(2027, 31), &to, &["personalausweis".into()], Some(1), &plan(), 72, false, NOW.parse().unwrap()).unwrap();
+            let body = MessageParser::default().parse(&d.message).unwrap().body_text(0).unwrap().to_string();
+            let options = crate::extract::reply::parse_options(&body);
+            assert_eq!(options.len(), 2, "{lang:?}: {body}");
+            assert_eq!((options[1].number, options[1].day, options[1].month, options[1].start), (2, Some(15), Some(4), Some((18, 0))));
+        }
+    }
+
+    #[test]
     fn english_mail_gets_english_reply_and_waitlist_states_the_earliest_date() {
         let (r, o, t) = (rules(), office(), Templates::builtin());
         let c = Composer { office: &o, templates: &t, rules: &r };

@@ -82,6 +82,8 @@ pub enum EventKind {
     MailReceived { mail: String },
     /// The reminder before the visit went to the outbox.
     ReminderQueued { visit: Timestamp },
+    /// The mail server refused a mail for good (5xx): staff must reach the citizen otherwise.
+    ReplyFailed { outbox_id: u64, to: String, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,6 +213,7 @@ pub struct Store {
     agenda: sled::Tree,
     mails: sled::Tree,
     outbox: sled::Tree,
+    failed: sled::Tree,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -317,6 +320,7 @@ impl Store {
             agenda: db.open_tree("agenda")?,
             mails: db.open_tree("mails")?,
             outbox: db.open_tree("outbox")?,
+            failed: db.open_tree("failed")?,
             meta,
             cases,
             db,
@@ -496,6 +500,35 @@ impl Store {
     /// Mails waiting for SMTP, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutgoingMail>, StoreError> {
         self.outbox
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                from_json(&k, &v)
+            })
+            .collect()
+    }
+
+    /// The server refused the mail for good: move it to `failed` (kept for staff) and
+    /// record why on the case.
+    pub fn mark_failed(&self, outbox_id: u64, at: Timestamp, reason: &str) -> Result<(), StoreError> {
+        (&self.cases, &self.outbox, &self.failed)
+            .transaction(|(cases, outbox, failed)| {
+                let Some(v) = outbox.remove(&outbox_id.to_be_bytes())? else {
+                    return Ok(());
+                };
+                let mail: OutgoingMail = from_json(b"outbox", &v).or_else(abort)?;
+                failed.insert(&outbox_id.to_be_bytes(), v)?;
+                let mut case = tx_get_case(cases, mail.case)?;
+                case.history.push(Event { at, what: EventKind::ReplyFailed { outbox_id, to: mail.to.clone(), reason: reason.to_string() } });
+                cases.insert(case_key(case.id), to_json(&case))?;
+                Ok(())
+            })
+            .map_err(tx_err)
+    }
+
+    /// Mails the server refused for good.
+    pub fn failed_mails(&self) -> Result<Vec<OutgoingMail>, StoreError> {
+        self.failed
             .iter()
             .map(|kv| {
                 let (k, v) = kv?;

@@ -1,0 +1,191 @@
+//! The daemon: mailbox → engine → store → outbox, until shutdown. Order per mail: read
+//! (the mail stays in the mailbox) → case and replies durable (one transaction, then
+//! flush) → mail moved out of the inbox. A crash at any point leaves the mail in the inbox
+//! or moved, and the store recognises it when it is read again: nothing lost, nothing
+//! answered twice.
+
+use crate::classify::{Rules, RulesError};
+use crate::config::{Config, ConfigError, MailboxConfig};
+use crate::engine::{Engine, EngineError, Outcome};
+use crate::outbox::{Deliverer, DeliveryReport, OutboxError};
+use crate::reply::{Composer, Office, ReplyError, Templates};
+use crate::schedule::PlanningRules;
+use crate::source::maildir::Maildir;
+use crate::source::Disposition;
+use crate::store::{Store, StoreError};
+use crate::tz::berlin;
+use jiff::{Timestamp, Zoned};
+use std::future::Future;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Templates(#[from] ReplyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error("mailbox {path}: {source}")]
+    Mailbox { path: String, source: std::io::Error },
+    #[error("imap: {0}")]
+    Imap(String),
+}
+
+/// Everything loaded from the configuration: rules, templates, planning rules.
+pub struct App {
+    pub cfg: Config,
+    pub rules: Rules,
+    pub templates: Templates,
+    pub planning: PlanningRules,
+    pub office: Office,
+}
+
+impl App {
+    /// `builtin_data`: use the rules and templates compiled into the binary (no config
+    /// file given); otherwise read the folders the configuration names.
+    pub fn load(cfg: Config, builtin_data: bool) -> Result<App, DaemonError> {
+        let rules = if builtin_data { Rules::builtin() } else { Rules::load_dir(&cfg.rules.dir)? };
+        let templates = match (&cfg.mail.templates, builtin_data) {
+            (Some(dir), false) => Templates::load_dir(dir)?,
+            _ => Templates::builtin(),
+        };
+        let planning = cfg.planning_rules(&cfg.fixture_kickoffs()?);
+        let office = Office {
+            name: cfg.mail.name.clone(),
+            address: cfg.mail.address.clone(),
+            signature: cfg.mail.signature.clone(),
+            domain: cfg.mail.domain.clone(),
+        };
+        Ok(App { cfg, rules, templates, planning, office })
+    }
+
+    pub fn engine<'a>(&'a self, store: &'a Store) -> Engine<'a> {
+        Engine {
+            rules: &self.rules,
+            planning: &self.planning,
+            composer: Composer { office: &self.office, templates: &self.templates, rules: &self.rules },
+            store,
+            hold_hours: self.cfg.office.hold_hours,
+            own_address: &self.cfg.mail.address,
+            max_replies_per_sender_per_day: self.cfg.daemon.max_replies_per_sender_per_day,
+        }
+    }
+
+    pub fn deliverer(&self) -> Result<Deliverer, DaemonError> {
+        let d = &self.cfg.daemon;
+        Ok(Deliverer::new(&self.cfg.outbox, &self.cfg.mail.address, Duration::from_secs(d.retry_min_secs), Duration::from_secs(d.retry_max_secs))?)
+    }
+}
+
+/// What a run did, for `--once` and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub mails: usize,
+    pub created: usize,
+    pub quarantined: usize,
+    pub delivered: DeliveryReport,
+}
+
+/// Handle one raw mail: the engine's decision is durable before this returns.
+pub fn handle(app: &App, store: &Store, raw: &[u8], now: Timestamp) -> Result<(Outcome, Disposition), DaemonError> {
+    let engine = app.engine(store);
+    let outcome = if raw.len() > app.cfg.daemon.max_mail_bytes {
+        engine.quarantine(raw, now, &format!("oversized mail ({} bytes)", raw.len()))?
+    } else {
+        engine.process(raw, now)?
+    };
+    // Durable before the mail leaves the inbox and before anything is sent.
+    store.flush()?;
+    let disposition = match &outcome {
+        Outcome::Quarantined { .. } => Disposition::Quarantine,
+        _ => Disposition::Processed,
+    };
+    log_outcome(&outcome);
+    Ok((outcome, disposition))
+}
+
+/// Case ids and kinds only: never names, addresses or text at info level.
+fn log_outcome(o: &Outcome) {
+    match o {
+        Outcome::Created { case, status } => tracing::info!(%case, ?status, "new case"),
+        Outcome::AlreadyDone { case } => tracing::info!(case = ?case.map(|c| c.to_string()), "mail already handled"),
+        Outcome::Booked { case } => tracing::info!(%case, "visit booked"),
+        Outcome::SlotTaken { case } => tracing::info!(%case, "chosen slot taken, new proposals sent"),
+        Outcome::Cancelled { case } => tracing::info!(%case, "visit cancelled"),
+        Outcome::Reproposed { case } => tracing::info!(%case, "new proposals sent"),
+        Outcome::Flagged { case, reason } => tracing::warn!(case = ?case.map(|c| c.to_string()), reason, "flagged for staff"),
+        Outcome::Ignored { case, reason } => tracing::info!(case = ?case.map(|c| c.to_string()), reason, "not answered"),
+        Outcome::Quarantined { case, reason } => tracing::warn!(%case, reason, "quarantined"),
+    }
+}
+
+/// Run the daemon until `shutdown` resolves (or, with `once`, until the mailbox is empty
+/// and the outbox delivered as far as it goes).
+pub async fn run(app: &App, store: &Store, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
+    match &app.cfg.mailbox {
+        MailboxConfig::Maildir { path, poll_interval_ms } => {
+            let maildir = Maildir::open(path).map_err(|source| DaemonError::Mailbox { path: path.display().to_string(), source })?;
+            run_maildir(app, store, &maildir, Duration::from_millis(*poll_interval_ms), once, shutdown).await
+        }
+        MailboxConfig::Imap(imap) => crate::source::imap::run(app, store, imap, once, shutdown).await,
+    }
+}
+
+/// Housekeeping between mails: deliver what is due, queue reminders.
+pub async fn housekeeping(app: &App, store: &Store, deliverer: &mut Deliverer, report: &mut RunReport) -> Result<(), DaemonError> {
+    let now = Zoned::now().with_time_zone(berlin());
+    let lead = jiff::SignedDuration::from_hours(app.cfg.daemon.reminder_lead_hours);
+    if !app.engine(store).queue_reminders(&now, lead)?.is_empty() {
+        store.flush()?;
+    }
+    let r = deliverer.deliver(store).await?;
+    report.delivered.sent += r.sent;
+    report.delivered.failed += r.failed;
+    report.delivered.deferred = r.deferred;
+    report.delivered.waiting = r.waiting;
+    if r.sent + r.failed > 0 {
+        store.flush()?;
+    }
+    Ok(())
+}
+
+async fn run_maildir(app: &App, store: &Store, maildir: &Maildir, poll: Duration, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
+    let mut deliverer = app.deliverer()?;
+    let mut report = RunReport::default();
+    tokio::pin!(shutdown);
+    let io = |source| DaemonError::Mailbox { path: maildir.root().display().to_string(), source };
+    loop {
+        for path in maildir.pending().map_err(io)? {
+            let raw = match std::fs::read(&path) {
+                Ok(r) => r,
+                // Moved away meanwhile (another run finished it): nothing to do.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e)),
+            };
+            let (outcome, disposition) = handle(app, store, &raw, Timestamp::now())?;
+            report.mails += 1;
+            match outcome {
+                Outcome::Created { .. } => report.created += 1,
+                Outcome::Quarantined { .. } => report.quarantined += 1,
+                _ => {}
+            }
+            maildir.finish(&path, disposition).map_err(io)?;
+        }
+        housekeeping(app, store, &mut deliverer, &mut report).await?;
+        if once {
+            return Ok(report);
+        }
+        tokio::select! {
+            _ = &mut shutdown => return Ok(report),
+            _ = tokio::time::sleep(poll) => {}
+        }
+    }
+}

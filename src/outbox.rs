@@ -1,0 +1,146 @@
+//! Stage 8: delivering the outbox. Mails were queued in the store together with the case
+//! change that caused them; here they are handed to SMTP (or written to a directory in
+//! embedded mode) and only removed once the server accepted them. 4xx and connection
+//! errors are retried with growing delays; a 5xx is recorded on the case for staff.
+
+use crate::config::{OutboxConfig, SmtpConfig, Tls};
+use crate::store::{Store, StoreError};
+use jiff::Timestamp;
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum OutboxError {
+    #[error("outbox: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+enum Transport {
+    Directory(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    /// Temporary failures, to be retried.
+    pub deferred: usize,
+    /// Refused for good (recorded on the case).
+    pub failed: usize,
+    /// Waiting for their retry time.
+    pub waiting: usize,
+}
+
+pub struct Deliverer {
+    transport: Transport,
+    from: Address,
+    retry_min: Duration,
+    retry_max: Duration,
+    /// outbox id → (failed attempts, not before)
+    backoff: HashMap<u64, (u32, Instant)>,
+}
+
+/// Read a secret from a file (systemd credentials) or an environment variable.
+pub fn read_secret(file: Option<&std::path::Path>, env: Option<&str>, what: &str) -> Result<String, String> {
+    if let Some(f) = file {
+        return std::fs::read_to_string(f).map(|s| s.trim_end_matches(['\r', '\n']).to_string()).map_err(|e| format!("{what}: password_file {}: {e}", f.display()));
+    }
+    if let Some(var) = env {
+        return std::env::var(var).map_err(|_| format!("{what}: environment variable {var} is not set"));
+    }
+    Err(format!("{what}: set password_file or password_env"))
+}
+
+/// Plain text only where nobody can listen: a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn smtp_transport(c: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let builder = match c.tls {
+        Tls::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host).map_err(|e| e.to_string())?,
+        Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host).map_err(|e| e.to_string())?,
+        Tls::Plain if is_loopback(&c.host) => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
+        Tls::Plain => return Err(format!("outbox.tls = \"plain\" is only allowed to a loopback address, not {}", c.host)),
+    };
+    let mut builder = builder.port(c.port).timeout(Some(Duration::from_secs(30)));
+    if let Some(user) = &c.user {
+        let password = read_secret(c.password_file.as_deref(), c.password_env.as_deref(), "outbox")?;
+        builder = builder.credentials(Credentials::new(user.clone(), password));
+    }
+    Ok(builder.build())
+}
+
+impl Deliverer {
+    pub fn new(cfg: &OutboxConfig, from: &str, retry_min: Duration, retry_max: Duration) -> Result<Deliverer, OutboxError> {
+        let transport = match cfg {
+            OutboxConfig::Directory { path } => {
+                std::fs::create_dir_all(path).map_err(|e| OutboxError::Config(format!("outbox.path {}: {e}", path.display())))?;
+                Transport::Directory(AsyncFileTransport::new(path))
+            }
+            OutboxConfig::Smtp(c) => Transport::Smtp(smtp_transport(c).map_err(OutboxError::Config)?),
+        };
+        let from = from.parse().map_err(|e| OutboxError::Config(format!("mail.address {from:?}: {e}")))?;
+        Ok(Deliverer { transport, from, retry_min, retry_max, backoff: HashMap::new() })
+    }
+
+    /// Try every mail in the outbox whose retry time has come.
+    pub async fn deliver(&mut self, store: &Store) -> Result<DeliveryReport, OutboxError> {
+        let mut report = DeliveryReport::default();
+        for mail in store.outbox()? {
+            if self.backoff.get(&mail.id).is_some_and(|(_, not_before)| Instant::now() < *not_before) {
+                report.waiting += 1;
+                continue;
+            }
+            let to: Address = match mail.to.parse() {
+                Ok(a) => a,
+                Err(e) => {
+                    store.mark_failed(mail.id, Timestamp::now(), &format!("invalid recipient address: {e}"))?;
+                    report.failed += 1;
+                    continue;
+                }
+            };
+            let envelope = Envelope::new(Some(self.from.clone()), vec![to]).map_err(|e| OutboxError::Config(e.to_string()))?;
+            let result = match &self.transport {
+                Transport::Directory(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (false, e.to_string())),
+                Transport::Smtp(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (e.is_permanent(), e.to_string())),
+            };
+            match result {
+                Ok(()) => {
+                    store.mark_sent(mail.id, Timestamp::now())?;
+                    self.backoff.remove(&mail.id);
+                    tracing::info!(case = %mail.case, outbox_id = mail.id, "reply delivered");
+                    report.sent += 1;
+                }
+                Err((true, why)) => {
+                    store.mark_failed(mail.id, Timestamp::now(), &why)?;
+                    self.backoff.remove(&mail.id);
+                    tracing::warn!(case = %mail.case, outbox_id = mail.id, "reply refused for good: {why}");
+                    report.failed += 1;
+                }
+                Err((false, why)) => {
+                    let attempts = self.backoff.get(&mail.id).map_or(0, |(n, _)| *n) + 1;
+                    let delay = self.retry_min.saturating_mul(1 << attempts.min(16)).min(self.retry_max);
+                    self.backoff.insert(mail.id, (attempts, Instant::now() + delay));
+                    if attempts == 1 {
+                        tracing::warn!(case = %mail.case, outbox_id = mail.id, "reply deferred, will retry: {why}");
+                    }
+                    report.deferred += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The soonest time a deferred mail may be retried.
+    pub fn next_retry(&self) -> Option<Instant> {
+        self.backoff.values().map(|(_, t)| *t).min()
+    }
+}
