@@ -1,0 +1,428 @@
+//! Stage 1: raw mail bytes → [`ParsedMail`]. No I/O; never panics on hostile input.
+//!
+//! MIME structure, transfer encodings, charsets and RFC 2047 words are mail-parser's job;
+//! this module picks what the later stages need, turns HTML into plain text ([`html`]),
+//! splits the text into new text, quote and signature ([`split`]) and notes everything odd
+//! in [`ParsedMail::problems`] instead of failing.
+
+pub mod html;
+pub mod split;
+
+use jiff::Timestamp;
+use mail_parser::decoders::charsets::map::charset_decoder;
+use mail_parser::{Address, Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use serde::Serialize;
+use thiserror::Error;
+
+/// One address of a From/Reply-To header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    /// The bare address, e.g. `sabine.wendel@posteo.de`.
+    pub address: String,
+}
+
+/// An attachment as the staff would see it listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub name: Option<String>,
+    /// MIME type, e.g. `image/jpeg`.
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+}
+
+/// The decoded text of a mail, split by who wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Body {
+    /// What the citizen newly wrote (greeting and closing included, quotes and signature not).
+    pub new_text: String,
+    /// The quoted earlier mail(s): `>` lines, "-----Ursprüngliche Nachricht-----",
+    /// "Am … schrieb …:", "On … wrote:" blocks (without the quote markers).
+    pub quoted: String,
+    /// The signature: after "-- ", "--", or a recognisable sign-off block.
+    pub signature: String,
+}
+
+/// Headers that tell automatic mail apart (RFC 3834, bounces).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AutoHeaders {
+    /// `Auto-Submitted` value, lower-cased, e.g. `auto-replied`.
+    pub auto_submitted: Option<String>,
+    /// `X-Autoreply` / `X-Autorespond`-style markers present (also Exchange's
+    /// `X-MS-Exchange-Organization-AutoReply`). Not `X-Auto-Response-Suppress`: Outlook
+    /// sets that on ordinary mail.
+    pub x_autoreply: bool,
+    /// `Precedence` value, lower-cased (bulk, junk, list).
+    pub precedence: Option<String>,
+    /// `Return-Path` as written; `Some("")` for the null sender `<>`.
+    pub return_path: Option<String>,
+    /// Top-level content type with subtype, lower-cased, e.g. `multipart/report`.
+    pub content_type: Option<String>,
+    /// `report-type` parameter of a multipart/report, lower-cased.
+    pub report_type: Option<String>,
+    /// Some part is `message/delivery-status` (or `message/global-delivery-status`).
+    pub has_delivery_status: bool,
+}
+
+/// A mail as the later stages need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ParsedMail {
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    /// Decoded subject ("" when absent).
+    pub subject: String,
+    /// Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    /// In-Reply-To ids without angle brackets.
+    pub in_reply_to: Vec<String>,
+    /// References ids without angle brackets.
+    pub references: Vec<String>,
+    /// The Date header as an instant.
+    pub date: Option<Timestamp>,
+    /// `Content-Language` header, if any (a hint for language detection).
+    pub content_language: Option<String>,
+    /// The whole decoded text (text/plain, or text derived from HTML when that is all).
+    pub text: String,
+    /// `text` split into new text, quote and signature.
+    pub body: Body,
+    pub attachments: Vec<Attachment>,
+    pub auto: AutoHeaders,
+    /// Problems found while parsing, for staff (e.g. "no From header", "undecodable
+    /// charset in part 2"). A mail with problems is still processed and kept.
+    pub problems: Vec<String>,
+}
+
+/// Why a mail could not be parsed at all.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("empty input: no headers and no body")]
+    Empty,
+    #[error("not an RFC 5322 message: {0}")]
+    NotAMessage(String),
+}
+
+
+impl ParsedMail {
+    /// The address an answer goes to: Reply-To when given, else From.
+    pub fn answer_to(&self) -> Option<&Mailbox> {
+        self.reply_to.as_ref().or(self.from.as_ref())
+    }
+}
+
+/// Parse raw bytes of one message.
+///
+/// Total: every input that is not blank yields `Ok`, with whatever could be recovered and
+/// the oddities in `problems`. `Err` only for empty (or all-whitespace) input.
+pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
+    if raw.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
+        return Err(ParseError::Empty);
+    }
+    let mut problems = Vec::new();
+    if raw.contains(&0) {
+        problems.push("NUL bytes in the message (removed from the text)".to_string());
+    }
+    // mail-parser is fuzzed upstream, but one panic in it must not take the intake down:
+    // the mail is then kept as raw text and flagged.
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
+    let msg = match parsed {
+        Ok(Some(m)) if !m.parts.is_empty() => m,
+        Ok(_) => return Ok(fallback(raw, problems, "no RFC 5322 structure found; kept as plain text")),
+        Err(_) => return Ok(fallback(raw, problems, "MIME parser failed; kept as plain text")),
+    };
+    let mut mail = ParsedMail { problems, ..ParsedMail::default() };
+    fill_headers(&msg, &mut mail);
+    fill_parts(&msg, &mut mail);
+    mail.body = split::split(&mail.text);
+    Ok(mail)
+}
+
+/// A mail mail-parser could not structure: the bytes as text, so nothing is dropped.
+fn fallback(raw: &[u8], mut problems: Vec<String>, why: &str) -> ParsedMail {
+    problems.push(why.to_string());
+    let text = normalize_text(&String::from_utf8_lossy(raw));
+    let body = split::split(&text);
+    ParsedMail { text, body, problems, ..ParsedMail::default() }
+}
+
+fn fill_headers(msg: &Message<'_>, mail: &mut ParsedMail) {
+    mail.from = msg.from().and_then(first_mailbox);
+    if mail.from.is_none() {
+        // Some bounces and old mails only carry Sender.
+        mail.from = msg.sender().and_then(first_mailbox);
+        mail.problems.push(if mail.from.is_some() {
+            "no usable From header; sender taken from Sender".to_string()
+        } else {
+            "no usable From header".to_string()
+        });
+    }
+    mail.reply_to = msg.reply_to().and_then(first_mailbox);
+    mail.subject = msg.subject().map(|s| clean_line(s)).unwrap_or_default();
+    if raw_header(msg, "Subject").is_none() {
+        mail.problems.push("no Subject header".to_string());
+    }
+    mail.message_id = msg.message_id().map(strip_id).filter(|s| !s.is_empty());
+    if mail.message_id.is_none() {
+        mail.problems.push("no Message-ID header".to_string());
+    }
+    mail.in_reply_to = ids(msg.in_reply_to());
+    mail.references = ids(msg.references());
+    match msg.date() {
+        Some(dt) if dt.is_valid() => {
+            mail.date = Timestamp::from_second(dt.to_timestamp()).ok();
+            if mail.date.is_none() {
+                mail.problems.push("Date header out of range".to_string());
+            }
+        }
+        Some(_) => mail.problems.push("invalid Date header".to_string()),
+        None if raw_header(msg, "Date").is_some() => mail.problems.push("unparseable Date header".to_string()),
+        None => mail.problems.push("no Date header".to_string()),
+    }
+    mail.content_language = raw_header(msg, "Content-Language").filter(|s| !s.is_empty());
+    if mail.subject.contains('\u{fffd}') {
+        mail.problems.push("undecodable bytes in Subject".to_string());
+    }
+
+    let auto = &mut mail.auto;
+    auto.auto_submitted = raw_header(msg, "Auto-Submitted").map(|v| first_token(&v)).filter(|v| !v.is_empty());
+    // Markers some vacation programs and Exchange set only on automatic answers.
+    // X-Auto-Response-Suppress is deliberately absent: Outlook sets it on ordinary mail too.
+    auto.x_autoreply = ["X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder", "X-Vacation"]
+        .iter()
+        .filter_map(|h| raw_header(msg, h))
+        .any(|v| !matches!(first_token(&v).as_str(), "no" | "false" | "0" | "off"))
+        || raw_header(msg, "X-Autogenerated").is_some_and(|v| first_token(&v) == "reply")
+        || raw_header(msg, "X-MS-Exchange-Organization-AutoReply").is_some()
+        || raw_header(msg, "X-MS-Exchange-Generated-Message-Source")
+            .is_some_and(|v| v.to_lowercase().contains("mailbox rules"));
+    auto.precedence = raw_header(msg, "Precedence").map(|v| first_token(&v)).filter(|v| !v.is_empty());
+    auto.return_path = raw_header(msg, "Return-Path").map(|v| {
+        let v = v.trim();
+        let v = v.split_once('(').map_or(v, |(a, _)| a).trim();
+        v.trim_start_matches('<').trim_end_matches('>').trim().to_string()
+    });
+    if let Some(ct) = msg.root_part().content_type() {
+        auto.content_type = Some(mime_name(ct.ctype(), ct.subtype()));
+        auto.report_type = ct.attribute("report-type").map(|v| v.trim().to_ascii_lowercase());
+    }
+    auto.has_delivery_status = msg.parts.iter().any(|p| {
+        p.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("message")
+                && ct.subtype().is_some_and(|s| {
+                    s.eq_ignore_ascii_case("delivery-status") || s.eq_ignore_ascii_case("global-delivery-status")
+                })
+        })
+    });
+}
+
+fn fill_parts(msg: &Message<'_>, mail: &mut ParsedMail) {
+    for (i, part) in msg.parts.iter().enumerate() {
+        let ct = part.content_type();
+        let label = ct.map_or_else(|| "text/plain".to_string(), |c| mime_name(c.ctype(), c.subtype()));
+        if part.is_encoding_problem {
+            mail.problems.push(format!("encoding problem in part {} ({label}); recovered as raw text", i + 1));
+        }
+        if let Some(cs) = ct.and_then(|c| c.attribute("charset")) {
+            if matches!(part.body, PartType::Text(_) | PartType::Html(_)) && !charset_known(cs) {
+                mail.problems.push(format!("unknown charset {cs:?} in part {} ({label}); read as UTF-8", i + 1));
+            }
+        }
+    }
+
+    let mut pieces: Vec<String> = msg
+        .text_body
+        .iter()
+        .filter_map(|&id| msg.parts.get(id as usize).map(|p| (id, p)))
+        .filter_map(|(id, p)| part_text(msg, id as usize, p))
+        .collect();
+    if pieces.iter().all(|p| p.trim().is_empty()) {
+        // A blank text/plain alternative next to real HTML: the HTML is the message.
+        let html: Vec<String> = msg
+            .html_body
+            .iter()
+            .filter_map(|&id| msg.parts.get(id as usize).map(|p| (id, p)))
+            .filter_map(|(id, p)| part_text(msg, id as usize, p))
+            .collect();
+        if !html.is_empty() {
+            pieces = html;
+        }
+    }
+    let pieces: Vec<String> =
+        pieces.iter().map(|p| p.trim_end().to_string()).filter(|p| !p.trim().is_empty()).collect();
+    // iPhone and others put a second text part after an inline image: one text, in order.
+    mail.text = normalize_text(&pieces.join("\n\n"));
+    if mail.text.trim().is_empty() {
+        mail.problems.push("no text body".to_string());
+    }
+    if mail.text.contains('\u{fffd}') {
+        mail.problems.push("undecodable bytes in the text (shown as \u{fffd})".to_string());
+    }
+
+    mail.attachments = msg
+        .attachments
+        .iter()
+        .filter_map(|&id| msg.parts.get(id as usize))
+        .map(|p| Attachment {
+            name: p.attachment_name().map(clean_line).filter(|n| !n.is_empty()),
+            content_type: p.content_type().map_or_else(
+                || match p.body {
+                    PartType::Message(_) => "message/rfc822".to_string(),
+                    PartType::Text(_) => "text/plain".to_string(),
+                    PartType::Html(_) => "text/html".to_string(),
+                    _ => "application/octet-stream".to_string(),
+                },
+                |c| mime_name(c.ctype(), c.subtype()),
+            ),
+            size: p.body.len(),
+        })
+        .collect();
+}
+
+/// The text of one body part: plain text (unflowed when format=flowed) or HTML as text.
+fn part_text(msg: &Message<'_>, id: usize, part: &MessagePart<'_>) -> Option<String> {
+    match &part.body {
+        PartType::Text(t) => {
+            let mut text = t.to_string();
+            if text.contains('\u{fffd}') {
+                if let Some(better) = redecode_8bit(msg, id, part) {
+                    text = better;
+                }
+            }
+            let ct = part.content_type();
+            let flowed = ct.and_then(|c| c.attribute("format")).is_some_and(|f| f.eq_ignore_ascii_case("flowed"));
+            if flowed {
+                let delsp = ct.and_then(|c| c.attribute("delsp")).is_some_and(|d| d.eq_ignore_ascii_case("yes"));
+                text = unflow(&text, delsp);
+            }
+            Some(text)
+        }
+        PartType::Html(h) => Some(html::to_text(h)),
+        _ => None,
+    }
+}
+
+/// Unlabelled 8-bit text that is not UTF-8 is in practice windows-1252 / Latin-1 here.
+fn redecode_8bit(msg: &Message<'_>, _id: usize, part: &MessagePart<'_>) -> Option<String> {
+    if part.encoding != Encoding::None {
+        return None;
+    }
+    let declared = part.content_type().and_then(|c| c.attribute("charset"));
+    if declared.is_some_and(|cs| charset_decoder(cs.as_bytes()).is_some()) {
+        return None; // a real decoder ran; its replacement characters are the bytes' fault
+    }
+    let bytes = msg.raw_message.get(part.offset_body as usize..part.offset_end as usize)?;
+    if std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    let cp1252 = charset_decoder(b"windows-1252")?;
+    Some(cp1252(bytes))
+}
+
+/// RFC 3676: join soft-broken lines (trailing space) of format=flowed text.
+fn unflow(text: &str, delsp: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    if lines.last() == Some(&"") {
+        lines.pop();
+    }
+    let mut open: Option<usize> = None; // quote depth of a paragraph still being joined
+    for line in lines {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let depth = line.bytes().take_while(|&c| c == b'>').count();
+        let content = line.get(depth..).unwrap_or_default();
+        let content = content.strip_prefix(' ').unwrap_or(content); // space-stuffing
+        if open.is_some_and(|d| d != depth) {
+            out.push('\n'); // quote depth changed: the flowed paragraph ends here
+            open = None;
+        }
+        if open.is_none() && depth > 0 {
+            out.push_str(&">".repeat(depth));
+            out.push(' ');
+        }
+        let soft = content.ends_with(' ') && content != "-- ";
+        if soft {
+            out.push_str(if delsp { content.strip_suffix(' ').unwrap_or(content) } else { content });
+            open = Some(depth);
+        } else {
+            out.push_str(content);
+            out.push('\n');
+            open = None;
+        }
+    }
+    if open.is_some() {
+        out.push('\n');
+    }
+    out
+}
+
+fn charset_known(cs: &str) -> bool {
+    let n = cs.trim().trim_matches('"').to_ascii_lowercase();
+    charset_decoder(n.as_bytes()).is_some()
+        || matches!(n.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii" | "unicode-1-1-utf-8" | "x-unknown" | "")
+}
+
+fn first_mailbox(a: &Address<'_>) -> Option<Mailbox> {
+    // The first entry that has an address; groups and broken lists are skipped over.
+    let list: Vec<&mail_parser::Addr<'_>> = match a {
+        Address::List(l) => l.iter().collect(),
+        Address::Group(g) => g.iter().flat_map(|g| g.addresses.iter()).collect(),
+    };
+    let addr = list.iter().find(|x| x.address.as_deref().is_some_and(|s| !s.trim().is_empty()))?;
+    let address = clean_line(addr.address.as_deref().unwrap_or_default());
+    let name = addr.name.as_deref().map(clean_line).filter(|n| !n.is_empty() && *n != address);
+    Some(Mailbox { name, address })
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    let raw: Vec<&str> = match v {
+        HeaderValue::Text(t) => vec![t.as_ref()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    raw.into_iter()
+        .flat_map(|t| t.split_whitespace())
+        .map(strip_id)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn strip_id(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+}
+
+/// A header's value as written (unfolded, trimmed), found case-insensitively on the
+/// top-level header block. `None` when absent or not UTF-8.
+fn raw_header(msg: &Message<'_>, name: &str) -> Option<String> {
+    let h = msg.root_part().headers.iter().find(|h| h.name().eq_ignore_ascii_case(name))?;
+    let bytes = msg.raw_message.get(h.offset_start as usize..h.offset_end as usize)?;
+    let s = String::from_utf8_lossy(bytes);
+    Some(s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// First token of a header value, lower-cased: `auto-replied; owner=…` → `auto-replied`.
+fn first_token(v: &str) -> String {
+    v.split([';', '(', ' ', '\t']).find(|t| !t.is_empty()).unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+fn mime_name(ctype: &str, subtype: Option<&str>) -> String {
+    format!("{}/{}", ctype.trim(), subtype.unwrap_or("octet-stream").trim()).to_ascii_lowercase()
+}
+
+/// One-line header text: control characters out, whitespace collapsed.
+fn clean_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// LF line ends, no NULs, BOMs or non-breaking spaces, for the text-matching stages.
+pub fn normalize_text(s: &str) -> String {
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    s.chars()
+        .filter(|&c| c != '\0' && c != '\u{feff}')
+        .map(|c| if c == '\u{a0}' { ' ' } else { c })
+        .collect()
+}
