@@ -88,6 +88,10 @@ pub struct ParsedMail {
     pub body: Body,
     pub attachments: Vec<Attachment>,
     pub auto: AutoHeaders,
+    /// Text of the machine-readable parts of a report (message/delivery-status, the
+    /// returned message's headers), "" for ordinary mail: a bounce names the mail that
+    /// could not be delivered only there (its Message-ID and case tag).
+    pub report: String,
     /// Problems found while parsing, for staff (e.g. "no From header", "undecodable
     /// charset in part 2"). A mail with problems is still processed and kept.
     pub problems: Vec<String>,
@@ -258,6 +262,8 @@ fn fill_parts(msg: &Message<'_>, mail: &mut ParsedMail) {
         mail.problems.push("undecodable bytes in the text (shown as \u{fffd})".to_string());
     }
 
+    mail.report = report_text(msg);
+
     mail.attachments = msg
         .attachments
         .iter()
@@ -276,6 +282,53 @@ fn fill_parts(msg: &Message<'_>, mail: &mut ParsedMail) {
             size: p.body.len(),
         })
         .collect();
+}
+
+/// Delivery-status fields and the returned message's headers, capped in size.
+fn report_text(msg: &Message<'_>) -> String {
+    const CAP: usize = 32 * 1024;
+    let mut out = String::new();
+    for part in &msg.parts {
+        let Some(ct) = part.content_type() else { continue };
+        let name = mime_name(ct.ctype(), ct.subtype());
+        let text = match (&part.body, name.as_str()) {
+            (
+                PartType::Text(t) | PartType::Html(t),
+                "message/delivery-status" | "message/global-delivery-status" | "text/rfc822-headers"
+                | "message/rfc822-headers" | "message/global-headers",
+            ) => t.to_string(),
+            (
+                PartType::Binary(b) | PartType::InlineBinary(b),
+                "message/delivery-status" | "message/global-delivery-status" | "text/rfc822-headers"
+                | "message/rfc822-headers" | "message/global-headers",
+            ) => String::from_utf8_lossy(b).into_owned(),
+            (PartType::Message(m), _) => {
+                let mut s = String::new();
+                if let Some(id) = m.message_id() {
+                    s.push_str(&format!("Message-ID: <{id}>\n"));
+                }
+                if let Some(subj) = m.subject() {
+                    s.push_str(&format!("Subject: {subj}\n"));
+                }
+                for id in ids(m.in_reply_to()).into_iter().chain(ids(m.references())) {
+                    s.push_str(&format!("References: <{id}>\n"));
+                }
+                s
+            }
+            _ => continue,
+        };
+        out.push_str(&normalize_text(&text));
+        out.push('\n');
+        if out.len() > CAP {
+            let mut cut = CAP;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            break;
+        }
+    }
+    out
 }
 
 /// The text of one body part: plain text (unflowed when format=flowed) or HTML as text.
