@@ -112,6 +112,14 @@ fn bounce_reason(mail: &ParsedMail) -> Option<String> {
     if a.return_path.as_deref() == Some("") && a.auto_submitted.is_some() && looks_like_dsn_body(&mail.text) {
         return Some("empty Return-Path, Auto-Submitted and a delivery-failure text".into());
     }
+    // Non-standard bounces (Japanese carriers, old MTAs): the returned mail attached to a
+    // text that says it could not be delivered, not as an answer to anything.
+    let returned = mail.attachments.iter().any(|x| {
+        matches!(x.content_type.as_str(), "message/rfc822" | "text/rfc822-headers" | "message/rfc822-headers")
+    });
+    if returned && mail.in_reply_to.is_empty() && looks_like_dsn_body(&mail.text) {
+        return Some("returned message attached to a delivery-failure text".into());
+    }
     None
 }
 
@@ -121,7 +129,7 @@ fn is_dsn_subject(subject: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"(?i)^\s*(\[?(warning|warnung|fwd?|wg)\]?:\s*)?(undelivered\s+mail|undeliverable|undelivered|delivery\s+status\s+notification|delivery\s+(notification|failure|failed|problem|report)|mail\s+delivery\s+(failed|failure|system|subsystem|problem)|returned\s+mail|mail\s+system\s+error|failure\s+notice|non[- ]?delivery|unzustellbar|nicht\s+zustellbar|zustellung(s(fehler|benachrichtigung|bericht))?\s*(fehlgeschlagen|gescheitert|verzögert)?|unzustellbare\s+nachricht|could\s+not\s+send\s+message|message\s+(not\s+delivered|delivery\s+failure)|delayed\s+mail|mail\s+could\s+not\s+be\s+delivered|benachrichtigung\s+zum\s+übermittlungsstatus|returned\s+to\s+sender)",
+        r"(?i)^\s*(\[?(warning|warnung|fwd?|wg)\]?:\s*)?(undelivered\s+mail|undeliverable|undelivered|delivery\s+status\s+notification|delivery\s+(notification|failure|failed|problem|report)|mail\s+delivery\s+(failed|failure|system|subsystem|problem)|returned\s+mail|mail\s+system\s+error|failure\s+notice|non[- ]?delivery|unzustellbar|nicht\s+zustellbar|zustellung(s(fehler|benachrichtigung|bericht))?\s*(fehlgeschlagen|gescheitert|verzögert)?|unzustellbare\s+nachricht|could\s+not\s+send\s+message|message\s+(not\s+delivered|delivery\s+failure)|delayed\s+mail|mail\s+could\s+not\s+be\s+delivered|benachrichtigung\s+zum\s+übermittlungsstatus|returned\s+to\s+sender|(e-?mail\s+)?bounce\s+notification)",
     )
     .is_match(subject)
 }

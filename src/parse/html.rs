@@ -9,6 +9,16 @@
 
 /// Render HTML as plain text: one line per block, `> ` for blockquotes.
 pub fn to_text(html: &str) -> String {
+    let (text, unclosed) = render(html, true);
+    if unclosed && text.trim().is_empty() {
+        // An unclosed <title>/<style> swallowed everything: better the raw words than nothing.
+        return render(html, false).0;
+    }
+    text
+}
+
+/// The text, and whether a skipped element (head, style, …) was still open at the end.
+fn render(html: &str, skip_invisible: bool) -> (String, bool) {
     let mut w = Writer::default();
     let bytes = html.as_bytes();
     let mut i = 0;
@@ -29,7 +39,7 @@ pub fn to_text(html: &str) -> String {
                 }
                 continue;
             }
-            if !closing && !inner.trim_end().ends_with('/') {
+            if skip_invisible && !closing && !inner.trim_end().ends_with('/') {
                 if let Some(s) = ["head", "style", "script", "title", "template"].into_iter().find(|s| *s == name) {
                     skip_until = Some(s);
                     continue;
@@ -44,7 +54,7 @@ pub fn to_text(html: &str) -> String {
             i = next;
         }
     }
-    w.finish()
+    (w.finish(), skip_until.is_some())
 }
 
 /// Index of the `>` closing the tag that starts before `from`, quotes respected.
@@ -312,6 +322,12 @@ mod tests {
     fn comments_scripts_and_attributes_with_gt_are_dropped() {
         let t = to_text("<!-- x > y --><script>if (a > b) {}</script><a title=\"a>b\">Link</a> text");
         assert_eq!(t, "Link text\n");
+    }
+
+    #[test]
+    fn unclosed_title_does_not_swallow_the_whole_text() {
+        assert_eq!(to_text("<title>Hallo Welt"), "Hallo Welt\n");
+        assert_eq!(to_text("<title>T</title>Text"), "Text\n");
     }
 
     #[test]

@@ -126,6 +126,15 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     if raw.contains(&0) {
         problems.push("NUL bytes in the message (removed from the text)".to_string());
     }
+    // Old Mac mail uses CR alone as line end, which mail-parser does not take for one.
+    let lf;
+    let raw = if is_cr_only(raw) {
+        problems.push("CR-only line ends (converted to LF)".to_string());
+        lf = cr_to_lf(raw);
+        &lf[..]
+    } else {
+        raw
+    };
     // mail-parser is fuzzed upstream, but one panic in it must not take the intake down:
     // the mail is then kept as raw text and flagged.
     let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
@@ -139,6 +148,28 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     fill_parts(&msg, &mut mail);
     mail.body = split::split(&mail.text);
     Ok(mail)
+}
+
+/// More bare CRs than LFs: a CR-only file (a few stray CRs in a LF file do not count).
+fn is_cr_only(raw: &[u8]) -> bool {
+    let lf = raw.iter().filter(|&&b| b == b'\n').count();
+    let bare_cr = raw.windows(2).filter(|w| w[0] == b'\r' && w[1] != b'\n').count()
+        + usize::from(raw.last() == Some(&b'\r'));
+    bare_cr > lf
+}
+
+fn cr_to_lf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut prev_cr = false;
+    for &b in raw {
+        match b {
+            b'\r' => out.push(b'\n'),
+            b'\n' if prev_cr => {}
+            _ => out.push(b),
+        }
+        prev_cr = b == b'\r';
+    }
+    out
 }
 
 /// A mail mail-parser could not structure: the bytes as text, so nothing is dropped.
