@@ -143,6 +143,13 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
         Ok(_) => return Ok(fallback(raw, problems, "no RFC 5322 structure found; kept as plain text")),
         Err(_) => return Ok(fallback(raw, problems, "MIME parser failed; kept as plain text")),
     };
+    let real_header = msg.root_part().headers.iter().any(|h| {
+        !h.name().is_empty() && !h.name().contains(char::is_whitespace) && !matches!(h.value(), HeaderValue::Empty)
+    });
+    if !real_header && msg.parts.len() == 1 && msg.root_part().body.len() == 0 {
+        // Not even one header: keep the words rather than an empty mail.
+        return Ok(fallback(raw, problems, "no headers found; kept as plain text"));
+    }
     let mut mail = ParsedMail { problems, ..ParsedMail::default() };
     fill_headers(&msg, &mut mail);
     fill_parts(&msg, &mut mail);
