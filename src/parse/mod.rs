@@ -517,3 +517,120 @@ pub fn normalize_text(s: &str) -> String {
         .map(|c| if c == '\u{a0}' { ' ' } else { c })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &[u8]) -> ParsedMail {
+        parse(s).expect("parses")
+    }
+
+    #[test]
+    fn headers_ids_date_and_addresses() {
+        let m = p(b"From: \"Wendel, Sabine\" <Sabine.Wendel@posteo.de>\nReply-To: other@x.de\nTo: b@h.de\nSubject: =?utf-8?Q?T=C3=A4st?= =?utf-8?Q?_zwei?=\nDate: Tue, 06 Apr 2027 08:41:12 +0200\nMessage-ID: <abc@posteo.de>\nIn-Reply-To: <one@x> <two@y>\nReferences: <r1@x>\n <r2@y>\nContent-Language: de-DE\n\nHallo\n");
+        assert_eq!(m.from, Some(Mailbox { name: Some("Wendel, Sabine".into()), address: "Sabine.Wendel@posteo.de".into() }));
+        assert_eq!(m.reply_to.as_ref().map(|r| r.address.as_str()), Some("other@x.de"));
+        assert_eq!(m.answer_to().map(|r| r.address.as_str()), Some("other@x.de"));
+        assert_eq!(m.subject, "Täst zwei");
+        assert_eq!(m.message_id.as_deref(), Some("abc@posteo.de"));
+        assert_eq!(m.in_reply_to, vec!["one@x", "two@y"]);
+        assert_eq!(m.references, vec!["r1@x", "r2@y"]);
+        assert_eq!(m.date, Some("2027-04-06T06:41:12Z".parse().expect("ts")));
+        assert_eq!(m.content_language.as_deref(), Some("de-DE"));
+        assert_eq!(m.text, "Hallo");
+        assert!(m.problems.is_empty(), "{:?}", m.problems);
+    }
+
+    #[test]
+    fn missing_from_and_date_are_problems_not_errors() {
+        let m = p(b"Subject: x\n\nText\n");
+        assert!(m.from.is_none() && m.date.is_none());
+        assert!(m.problems.iter().any(|x| x.contains("From")));
+        assert!(m.problems.iter().any(|x| x.contains("Date")));
+        assert_eq!(m.text, "Text");
+    }
+
+    #[test]
+    fn latin1_quoted_printable_and_windows_1252_8bit_and_base64() {
+        let m = p(b"From: a@b.de\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nGr=FC=DFe aus Hochheim\n");
+        assert_eq!(m.text, "Grüße aus Hochheim");
+        let m = p(b"From: a@b.de\nContent-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: 8bit\n\n\x84Stra\xdfe\x93 \x80 \x96 ok\n");
+        assert_eq!(m.text, "„Straße“ € – ok");
+        let m = p(b"From: a@b.de\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\nR3LDvMOfZQ==\n");
+        assert_eq!(m.text, "Grüße");
+    }
+
+    #[test]
+    fn unlabelled_8bit_latin1_is_read_as_windows_1252() {
+        let m = p(b"From: a@b.de\n\nF\xfcr mich bitte\n");
+        assert_eq!(m.text, "Für mich bitte");
+    }
+
+    #[test]
+    fn unknown_charset_is_a_problem_and_text_still_comes() {
+        let m = p(b"From: a@b.de\nContent-Type: text/plain; charset=x-klingon\n\nHallo\n");
+        assert!(m.problems.iter().any(|x| x.contains("unknown charset")), "{:?}", m.problems);
+        assert_eq!(m.text, "Hallo");
+    }
+
+    #[test]
+    fn nul_bytes_are_removed_and_flagged() {
+        let m = p(b"From: a@b.de\n\nHal\0lo\n");
+        assert_eq!(m.text, "Hallo");
+        assert!(m.problems.iter().any(|x| x.contains("NUL")));
+    }
+
+    #[test]
+    fn automatic_headers_are_read_and_outlook_suppress_is_ignored() {
+        let m = p(b"From: a@b.de\nReturn-Path: <>\nAuto-Submitted: Auto-Replied; owner=x\nPrecedence: Bulk\nX-Auto-Response-Suppress: All\n\nx\n");
+        assert_eq!(m.auto.return_path.as_deref(), Some(""));
+        assert_eq!(m.auto.auto_submitted.as_deref(), Some("auto-replied"));
+        assert_eq!(m.auto.precedence.as_deref(), Some("bulk"));
+        assert!(!m.auto.x_autoreply);
+        let m = p(b"From: a@b.de\nReturn-Path: <bounce@x.de>\nX-Autoreply: yes\n\nx\n");
+        assert_eq!(m.auto.return_path.as_deref(), Some("bounce@x.de"));
+        assert!(m.auto.x_autoreply);
+    }
+
+    #[test]
+    fn format_flowed_soft_breaks_are_joined_but_signature_delimiter_kept() {
+        let m = p(b"From: a@b.de\nContent-Type: text/plain; charset=utf-8; format=flowed\n\ndonnerstags ab 18 \nUhr bitte.\n> zitat \n> weiter\n-- \nSig\n");
+        assert_eq!(m.text, "donnerstags ab 18 Uhr bitte.\n> zitat weiter\n-- \nSig");
+        assert_eq!(m.body.signature, "Sig");
+    }
+
+    #[test]
+    fn alternative_prefers_plain_and_falls_back_to_html_when_plain_is_blank() {
+        let alt = |plain: &str| {
+            format!("From: a@b.de\nContent-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain\n\n{plain}\n--b\nContent-Type: text/html\n\n<div>Aus&nbsp;HTML</div><div>Zeile 2</div>\n--b--\n")
+        };
+        assert_eq!(p(alt("Aus Text").as_bytes()).text, "Aus Text");
+        assert_eq!(p(alt("  ").as_bytes()).text, "Aus HTML\nZeile 2");
+    }
+
+    #[test]
+    fn report_parts_are_collected_for_bounces() {
+        let m = p(b"From: MAILER-DAEMON@x\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\nfailed\n--b\nContent-Type: message/delivery-status\n\nStatus: 5.1.1\n--b\nContent-Type: text/rfc822-headers\n\nMessage-ID: <BS-2027-00044.1.proposal@buergerservice.hochheim.de>\n--b--\n");
+        assert_eq!(m.auto.content_type.as_deref(), Some("multipart/report"));
+        assert_eq!(m.auto.report_type.as_deref(), Some("delivery-status"));
+        assert!(m.auto.has_delivery_status);
+        assert!(m.report.contains("Status: 5.1.1"));
+        assert!(m.report.contains("BS-2027-00044"));
+        assert_eq!(m.text, "failed");
+    }
+
+    #[test]
+    fn cr_only_mail_is_read_line_by_line() {
+        let m = p(b"From: a@b.de\rSubject: Mac\r\rZeile 1\rZeile 2\r");
+        assert_eq!(m.subject, "Mac");
+        assert_eq!(m.text, "Zeile 1\nZeile 2");
+    }
+
+    #[test]
+    fn only_blank_input_is_an_error() {
+        assert_eq!(parse(b""), Err(ParseError::Empty));
+        assert_eq!(parse(b"\r\n \n"), Err(ParseError::Empty));
+        assert!(parse(b"x").is_ok());
+    }
+}
