@@ -199,7 +199,7 @@ fn fill_headers(msg: &Message<'_>, mail: &mut ParsedMail) {
         });
     }
     mail.reply_to = msg.reply_to().and_then(first_mailbox);
-    mail.subject = msg.subject().map(|s| clean_line(s)).unwrap_or_default();
+    mail.subject = msg.subject().map(clean_line).unwrap_or_default();
     if raw_header(msg, "Subject").is_none() {
         mail.problems.push("no Subject header".to_string());
     }

@@ -259,12 +259,9 @@ fn header_block_end(lines: &[&str], i: usize) -> Option<usize> {
 fn split_signature<'a>(run: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
     // 1. "-- " / "--" delimiter: everything after it.
     if let Some(k) = run.iter().position(|l| matches!(l.trim_end(), "--" | "-- " | "—")) {
-        let mut sig: Vec<&str> = run.get(k + 1..).unwrap_or_default().to_vec();
-        let (mut new, pre_sig) = signoff(run.get(..k).unwrap_or_default());
-        let mut all = pre_sig;
-        all.append(&mut sig);
-        new.truncate(new.len());
-        return (new, all);
+        let (new, mut sig) = signoff(run.get(..k).unwrap_or_default());
+        sig.extend_from_slice(run.get(k + 1..).unwrap_or_default());
+        return (new, sig);
     }
     // 2. Mobile footer: the footer and a short tail after it.
     if let Some(k) = run.iter().position(|l| is_mobile_footer(l)) {
@@ -348,16 +345,34 @@ fn signoff<'a>(run: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
         k += 1;
     }
     let tail = run.get(k..).unwrap_or_default();
-    let filled: Vec<&&str> = tail.iter().filter(|l| !l.trim().is_empty()).collect();
-    let looks_like_card = !filled.is_empty()
-        && filled.len() <= 10
-        && filled.iter().any(|l| is_contact_line(l))
-        && filled.iter().all(|l| l.trim().chars().count() <= 80);
-    if looks_like_card {
-        (run.get(..k).unwrap_or_default().to_vec(), tail.to_vec())
-    } else {
-        (run.to_vec(), Vec::new())
+    // The card: contact lines and short labels (company, country), up to the first line
+    // that reads like a sentence again (a "PS: …" with a time must stay new text).
+    let end = tail
+        .iter()
+        .position(|l| !(l.trim().is_empty() || is_contact_line(l) || is_label_line(l)))
+        .unwrap_or(tail.len());
+    let card = tail.get(..end).unwrap_or_default();
+    let filled = card.iter().filter(|l| !l.trim().is_empty()).count();
+    if filled == 0 || filled > 10 || !card.iter().any(|l| is_contact_line(l)) {
+        return (run.to_vec(), Vec::new());
     }
+    let mut new = run.get(..k).unwrap_or_default().to_vec();
+    new.extend_from_slice(tail.get(end..).unwrap_or_default());
+    (new, card.to_vec())
+}
+
+/// A short line that can stand in a contact card: a name, company, department, country.
+fn is_label_line(line: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let t = line.trim();
+    t.chars().count() <= 45
+        && t.split_whitespace().count() <= 6
+        && !t.ends_with(['?', '!', ':'])
+        && !re(
+            &RE,
+            r"(?i)^(p\.?\s?s\.?|nachtrag|übrigens|uebrigens|btw)\b|\b(uhr|montags?|dienstags?|mittwochs?|donnerstags?|freitags?|samstags?|sonntags?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morgen|heute|abends?|vormittags?|nachmittags?)\b|\d{1,2}[:.]\d{2}",
+        )
+        .is_match(t)
 }
 
 /// Lines joined, leading/trailing blank lines dropped, runs of blank lines kept to one.
@@ -488,6 +503,14 @@ mod tests {
         assert_eq!(b.signature, "Am Schlosspark 3\n65205 Wiesbaden-Delkenheim\nTel. 0611 7654321");
         let b = split("Thanks!\n\nMany thanks,\nDavid Okafor\n\nKarlstrasse 14\n65239 Hochheim am Main\nGermany");
         assert_eq!(b.signature, "Karlstrasse 14\n65239 Hochheim am Main\nGermany");
+    }
+
+    #[test]
+    fn postscript_after_the_card_stays_new_text() {
+        let b = split("Hallo.\n\nViele Grüße\nTom Becker\nKolpingstraße 7\n65239 Hochheim\nPS: Donnerstags ab 18 Uhr geht auch.");
+        assert_eq!(b.signature, "Kolpingstraße 7\n65239 Hochheim");
+        assert!(b.new_text.ends_with("PS: Donnerstags ab 18 Uhr geht auch."), "{b:?}");
+        assert!(b.new_text.contains("Tom Becker"));
     }
 
     #[test]
