@@ -154,6 +154,9 @@ fn auto_reply_reason(mail: &ParsedMail, answers_us: bool) -> Option<String> {
     if let Some(p) = a.precedence.as_deref().filter(|p| matches!(*p, "bulk" | "junk" | "list" | "auto_reply")) {
         return Some(format!("Precedence: {p}"));
     }
+    if a.list {
+        return Some("List-Id/List-Unsubscribe header (mailing list or newsletter)".into());
+    }
     if a.report_type.as_deref() == Some("disposition-notification") {
         return Some("read receipt (multipart/report; report-type=disposition-notification)".into());
     }
@@ -298,6 +301,14 @@ mod tests {
         assert_eq!(detect(&m).kind, MailKind::AutoReply);
         let m = with_auto(mail("Re: [BS-2027-00153] x", "Urlaub"), |a| a.precedence = Some("first-class".into()));
         assert_eq!(detect(&m).kind, MailKind::CaseReply);
+    }
+
+    #[test]
+    fn newsletters_and_read_receipts_are_never_answered() {
+        let m = with_auto(mail("Newsletter Juni", "Hallo"), |a| a.list = true);
+        assert_eq!(detect(&m).kind, MailKind::AutoReply);
+        let m = with_auto(mail("Gelesen: Termin", ""), |a| a.report_type = Some("disposition-notification".into()));
+        assert_eq!(detect(&m).kind, MailKind::AutoReply);
     }
 
     #[test]

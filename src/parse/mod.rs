@@ -63,6 +63,9 @@ pub struct AutoHeaders {
     pub report_type: Option<String>,
     /// Some part is `message/delivery-status` (or `message/global-delivery-status`).
     pub has_delivery_status: bool,
+    /// `List-Id` / `List-Unsubscribe` present: a mailing list or newsletter (RFC 3834
+    /// says never to answer those automatically).
+    pub list: bool,
 }
 
 /// A mail as the later stages need it.
@@ -237,6 +240,7 @@ fn fill_headers(msg: &Message<'_>, mail: &mut ParsedMail) {
         || raw_header(msg, "X-MS-Exchange-Organization-AutoReply").is_some()
         || raw_header(msg, "X-MS-Exchange-Generated-Message-Source")
             .is_some_and(|v| v.to_lowercase().contains("mailbox rules"));
+    auto.list = ["List-Id", "List-Unsubscribe", "List-Post"].iter().any(|h| raw_header(msg, h).is_some());
     auto.precedence = raw_header(msg, "Precedence").map(|v| first_token(&v)).filter(|v| !v.is_empty());
     auto.return_path = raw_header(msg, "Return-Path").map(|v| {
         let v = v.trim();
@@ -633,4 +637,57 @@ mod tests {
         assert_eq!(parse(b"\r\n \n"), Err(ParseError::Empty));
         assert!(parse(b"x").is_ok());
     }
+
+    #[test]
+    fn outlook_html_reply_splits_at_the_rule_and_header_block() {
+        let m = p(OUTLOOK_HTML.as_bytes());
+        assert_eq!(m.body.new_text, "Hallo,\n\nTermin 2 passt, wir sind zu dritt.\n\nViele Grüße\nMax Muster");
+        assert_eq!(m.body.signature, "Kolpingstr. 9\n65239 Hochheim");
+        assert!(m.body.quoted.contains("Betreff: [BS-2027-00070]"));
+        assert!(m.body.quoted.contains("  2) Donnerstag, 17.06.2027, 19:00 Uhr"));
+    }
+
+    #[test]
+    fn gmail_html_reply_blockquote_is_the_quote() {
+        let m = p(GMAIL_HTML.as_bytes());
+        assert_eq!(m.body.new_text, "Nummer 1 bitte.\n\nLG Max");
+        assert!(m.body.quoted.starts_with("Am Mo., 7. Juni 2027 um 09:14 Uhr schrieb"));
+        assert!(m.body.quoted.contains("  1) Montag, 14.06.2027, 18:30 Uhr"));
+    }
+
+    const OUTLOOK_HTML: &str = r##"From: Max Muster <max@outlook.de>
+To: buergerbuero@hochheim.de
+Subject: AW: [BS-2027-00070] Ihre Terminvorschläge
+Date: Tue, 08 Jun 2027 12:02:40 +0200
+Message-ID: <abc@outlook.de>
+MIME-Version: 1.0
+Content-Type: text/html; charset="utf-8"
+
+<html><head><style>p {margin:0}</style></head><body>
+<div class="elementToProof" style="font-family: Aptos">Hallo,</div>
+<div class="elementToProof"><br></div>
+<div class="elementToProof">Termin 2 passt, wir sind zu dritt.</div>
+<div class="elementToProof"><br></div>
+<div class="elementToProof">Viele Gr&uuml;&szlig;e<br>Max Muster<br>Kolpingstr. 9<br>65239 Hochheim</div>
+<div id="appendonsend"></div>
+<hr style="display:inline-block;width:98%" tabindex="-1">
+<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri, sans-serif" style="font-size:11pt" color="#000000"><b>Von:</b> B&uuml;rgerb&uuml;ro Hochheim &lt;buergerbuero@hochheim.de&gt;<br>
+<b>Gesendet:</b> Montag, 7. Juni 2027 09:14<br>
+<b>An:</b> Max Muster &lt;max@outlook.de&gt;<br>
+<b>Betreff:</b> [BS-2027-00070] Ihre Terminvorschläge</font>
+<div>&nbsp;</div></div>
+<div><p>Guten Tag Herr Muster,</p><p>&nbsp;</p><p>&nbsp; 1) Montag, 14.06.2027, 18:30 Uhr<br>&nbsp; 2) Donnerstag, 17.06.2027, 19:00 Uhr</p></div>
+</body></html>
+"##;
+
+    const GMAIL_HTML: &str = r##"From: Max Muster <max@gmail.com>
+To: buergerbuero@hochheim.de
+Subject: Re: [BS-2027-00070] Ihre Terminvorschläge
+Date: Tue, 08 Jun 2027 12:02:40 +0200
+Message-ID: <abc@gmail.com>
+MIME-Version: 1.0
+Content-Type: text/html; charset="UTF-8"
+
+<div dir="ltr"><div>Nummer 1 bitte.</div><div><br></div><div>LG Max</div></div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">Am Mo., 7. Juni 2027 um 09:14 Uhr schrieb Bürgerbüro Hochheim &lt;<a href="mailto:buergerbuero@hochheim.de">buergerbuero@hochheim.de</a>&gt;:<br></div><blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex">Guten Tag,<br><br>&nbsp; 1) Montag, 14.06.2027, 18:30 Uhr<br>&nbsp; 2) Donnerstag<br></blockquote></div>
+"##;
 }
