@@ -215,14 +215,34 @@ fn generated_notice(text: &str) -> Option<String> {
 }
 
 /// Office-absence wording of vacation replies (only trusted on answers to our mails).
+///
+/// A citizen answering our proposal may well say they are away ("wir sind vom 12. bis 24.
+/// im Urlaub, ab dem 27. sind wir wieder da"), so absence alone never decides. What does:
+/// a statement about the mailbox itself (nobody reads or forwards it), or absence together
+/// with a referral to a deputy, which no citizen writes to the town hall.
 fn absence_notice(text: &str) -> Option<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    re(
-        &RE,
-        r"(?i)(out\s+of\s+(the\s+)?office|away\s+from\s+(the|my)\s+(office|desk)|(limited|no)\s+access\s+to\s+(my\s+)?e-?mails?|check(ing)?\s+(my\s+)?(e-?mails?|mailbox|inbox)\s+(only\s+)?(now\s+and\s+then|occasionally|sporadically|irregularly)|will\s+not\s+be\s+forwarded|nicht\s+im\s+(büro|buero|dienst)|(lese|lesen|prüfe|pruefe|checke|bearbeite)\s+(ich\s+)?(meine\s+|keine\s+)?(e-?mails?|post|nachrichten|mails)\s+(nicht|nur\s+(unregelmäßig|sporadisch|eingeschränkt))|(lese|lesen)\s+(ich\s+)?keine\s+(e-?mails?|post|nachrichten|mails)|schaue\s+(ich\s+)?nicht\s+in\s+mein(en)?\s+(postfach|posteingang|e-?mail)|(e-?mails?|nachrichten|ihre\s+(e-?mail|nachricht|mail))\s+(werden|wird)\s+(nicht|derzeit\s+nicht)\s+(weitergeleitet|gelesen)|eine\s+weiterleitung\s+(erfolgt\s+)?nicht|keine\s+weiterleitung|in\s+dringenden\s+fällen\s+wenden\s+sie\s+sich|bin\s+ich\s+(außer|ausser)\s+haus\s+und|ab\s+dem\s+.{1,30}\s+bin\s+ich\s+wieder\s+(im\s+büro|erreichbar|für\s+sie\s+da))",
-    )
-    .find(text)
-    .map(|m| m.as_str().to_string())
+    static MAILBOX: OnceLock<Regex> = OnceLock::new();
+    let mailbox = re(
+        &MAILBOX,
+        r"(?i)((limited|no)\s+access\s+to\s+(my\s+)?e-?mails?|check(ing)?\s+(my\s+)?(e-?mails?|mailbox|inbox|messages)\s+(only\s+)?(now\s+and\s+then|occasionally|sporadically|irregularly|periodically)|will\s+(only\s+)?check\s+(my\s+)?(e-?mails?|mailbox|inbox)\s+(now\s+and\s+then|occasionally|sporadically|irregularly)|(e-?mails?|messages|your\s+(e-?mail|message))\s+will\s+not\s+be\s+(forwarded|read)|(lese|lesen|prüfe|pruefe|checke|bearbeite|beantworte)\s+(ich\s+)?(meine\s+)?(e-?mails?|post|nachrichten|mails)\s+(nicht|nur\s+(unregelmäßig|unregelmaessig|sporadisch|eingeschränkt|eingeschraenkt))|(lese|lesen)\s+(ich\s+)?keine\s+(e-?mails?|post|nachrichten|mails)|schaue\s+(ich\s+)?nicht\s+in\s+mein(en)?\s+(postfach|posteingang|e-?mail)|(e-?mails?|nachrichten|ihre\s+(e-?mail|nachricht|mail))\s+(werden|wird)\s+((derzeit|zurzeit|in\s+dieser\s+zeit)\s+)?nicht\s+(weitergeleitet|gelesen|bearbeitet)|weiterleitung\s+(erfolgt\s+)?nicht|keine\s+weiterleitung)",
+    );
+    if let Some(m) = mailbox.find(text) {
+        return Some(m.as_str().to_string());
+    }
+    static ABSENT: OnceLock<Regex> = OnceLock::new();
+    let absent = re(
+        &ABSENT,
+        r"(?i)(out\s+of\s+(the\s+)?office|away\s+from\s+(the|my)\s+(office|desk)|on\s+(annual\s+)?(leave|vacation|holiday)|nicht\s+im\s+(büro|buero|dienst|hause)|(außer|ausser)\s+haus|abwesend|im\s+urlaub|urlaub\s+(mache|habe)|in\s+elternzeit)",
+    );
+    static DEPUTY: OnceLock<Regex> = OnceLock::new();
+    let deputy = re(
+        &DEPUTY,
+        r"(?i)(in\s+dringenden\s+fällen|in\s+dringenden\s+faellen|dringendes\s+klärt|in\s+urgent\s+(cases|matters)|for\s+urgent\s+(matters|requests|issues)|if\s+it\s+can'?t\s+wait|(meine|mein|unsere?)\s+(kollegin|kollege|vertretung|vertreterin|vertreter|sekretariat)|my\s+(colleague|deputy|team)|wenden\s+sie\s+sich\s+(bitte\s+)?an|please\s+contact)",
+    );
+    match (absent.find(text), deputy.find(text)) {
+        (Some(a), Some(d)) => Some(format!("{} … {}", a.as_str(), d.as_str())),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -354,8 +374,25 @@ mod tests {
         assert_eq!(k.kind, MailKind::AutoReply);
         let k = detect(&mail("Anfrage", "Text.\n\n(Diese Nachricht wurde automatisch erstellt.)"));
         assert_eq!(k.kind, MailKind::AutoReply);
-        let k = detect(&mail("Re: [BS-2027-00121] x", "I'm away from the office until Monday 31 May."));
+        let k = detect(&mail("Re: [BS-2027-00121] x", "I'm away from the office until Monday 31 May. If it can't wait, my colleague Tom will help you."));
         assert_eq!(k.kind, MailKind::AutoReply);
+    }
+
+    #[test]
+    fn citizen_away_and_back_again_in_a_case_reply_stays_a_case_reply() {
+        for t in [
+            "Danke für Ihre Nachricht. Wir sind im Urlaub, ab dem 27.9. bin ich wieder da. Dann bitte Montag.",
+            "Termin 1 geht nicht, ich bin bis 17 Uhr nicht im Büro erreichbar, sondern auf Montage. Ab 18 Uhr passt es.",
+            "I'm out of the office on Mondays, so option 2 please.",
+        ] {
+            assert_eq!(detect(&mail("Re: [BS-2027-00031] Ihre Terminvorschläge", t)).kind, MailKind::CaseReply, "{t}");
+        }
+    }
+
+    #[test]
+    fn absence_with_deputy_referral_is_an_auto_reply() {
+        let t = "Ich bin bis 20.08. im Urlaub. In dringenden Fällen wenden Sie sich an meine Kollegin Frau Ott.";
+        assert_eq!(detect(&mail("Re: [BS-2027-00031] Ihre Terminvorschläge", t)).kind, MailKind::AutoReply);
     }
 
     #[test]
