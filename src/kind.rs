@@ -163,13 +163,14 @@ fn auto_reply_reason(mail: &ParsedMail, answers_us: bool) -> Option<String> {
     if let Some(w) = auto_subject(&mail.subject) {
         return Some(format!("Subject says {w:?}"));
     }
-    let own = format!("{}\n{}", mail.body.new_text, mail.body.signature);
-    if let Some(w) = generated_notice(&own) {
-        return Some(format!("text says {w:?}"));
-    }
-    // Wording of absence only counts on an answer to our mail: a citizen's new request may
-    // well say "I'm away until …".
+    // Body wording only counts on an answer to our mail: a citizen's new request may well
+    // say "I'm away until …", and a request sent through a web contact form carries
+    // "Diese E-Mail wurde automatisch erzeugt" yet is a citizen's concern.
     if answers_us || reply_prefix(&mail.subject) {
+        let own = format!("{}\n{}", mail.body.new_text, mail.body.signature);
+        if let Some(w) = generated_notice(&own) {
+            return Some(format!("answer to our mail whose text says {w:?}"));
+        }
         if let Some(w) = absence_notice(&own) {
             return Some(format!("answer to our mail whose text says {w:?}"));
         }
@@ -372,8 +373,11 @@ mod tests {
             "Vom 2. bis 13. August mache ich Urlaub und schaue nicht in mein Postfach.",
         ));
         assert_eq!(k.kind, MailKind::AutoReply);
-        let k = detect(&mail("Anfrage", "Text.\n\n(Diese Nachricht wurde automatisch erstellt.)"));
+        let k = detect(&mail("Re: Anfrage", "Text.\n\n(Diese Nachricht wurde automatisch erstellt.)"));
         assert_eq!(k.kind, MailKind::AutoReply);
+        // The same words under a web contact form's request are no auto-reply.
+        let k = detect(&mail("Kontaktformular: Personalausweis", "Ich brauche einen Ausweis.\n\nDiese E-Mail wurde automatisch erzeugt."));
+        assert_eq!(k.kind, MailKind::Request);
         let k = detect(&mail("Re: [BS-2027-00121] x", "I'm away from the office until Monday 31 May. If it can't wait, my colleague Tom will help you."));
         assert_eq!(k.kind, MailKind::AutoReply);
     }
