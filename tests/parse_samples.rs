@@ -155,3 +155,24 @@ fn reply_to_of_031_is_the_address_to_answer() {
     assert!(mail.reply_to.is_some());
     assert_eq!(mail.answer_to(), mail.reply_to.as_ref());
 }
+
+#[test]
+fn auto_replies_037_to_039_are_recognised_even_without_their_automatic_headers() {
+    for n in 37..=39 {
+        let f = samples().into_iter().find(|f| num(f) == n).expect("sample");
+        let raw = String::from_utf8(std::fs::read(&f).expect("read")).expect("utf-8 sample");
+        let stripped: String = raw
+            .split_inclusive('\n')
+            .filter(|l| {
+                let l = l.to_ascii_lowercase();
+                !(l.starts_with("auto-submitted:")
+                    || l.starts_with("x-autoreply:")
+                    || l.starts_with("precedence:")
+                    || l.starts_with("x-ms-exchange-organization-autoreply:"))
+            })
+            .collect();
+        let mail = parse::parse(stripped.as_bytes()).expect("parse");
+        let k = kind::detect(&mail);
+        assert_eq!(k.kind, MailKind::AutoReply, "{n:03} without headers: {}", k.reason);
+    }
+}

@@ -163,7 +163,7 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
 /// More bare CRs than LFs: a CR-only file (a few stray CRs in a LF file do not count).
 fn is_cr_only(raw: &[u8]) -> bool {
     let lf = raw.iter().filter(|&&b| b == b'\n').count();
-    let bare_cr = raw.windows(2).filter(|w| w[0] == b'\r' && w[1] != b'\n').count()
+    let bare_cr = raw.windows(2).filter(|w| matches!(w, [b'\r', n] if *n != b'\n')).count()
         + usize::from(raw.last() == Some(&b'\r'));
     bare_cr > lf
 }
