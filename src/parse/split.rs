@@ -154,7 +154,7 @@ fn is_separator(line: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"(?i)^\s*[-_=*]{2,}\s*(urspr(ü|ue|u)ngliche\s+nachricht|original\s*-?\s*(message|nachricht)|weitergeleitete\s+nachricht|forwarded\s+message|nachricht\s+im\s+original|message\s+d'origine|beginn\s+der\s+weitergeleiteten\s+nachricht)\s*:?\s*[-_=*]*\s*$",
+        r"(?i)^\s*[-_=*]{2,}\s*(urspr(ü|ue|u)ngliche\s+nachricht|original\s*-?\s*(message|nachricht)|weitergeleitete\s+nachricht|forwarded\s+message|nachricht\s+im\s+original|message\s+d'origine|message\s+original|mensaje\s+original|messaggio\s+originale|mensagem\s+original|orijinal\s+(ileti|mesaj)|oryginalna\s+wiadomość|wiadomość\s+oryginalna|originalbericht|oorspronkelijk\s+bericht|исходное\s+сообщение|beginn\s+der\s+weitergeleiteten\s+nachricht)\s*:?\s*[-_=*]*\s*$",
     )
     .is_match(line)
         || {
@@ -172,7 +172,8 @@ fn is_rule(line: &str) -> bool {
 
 fn starts_like_attribution(line: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    re(&RE, r"(?i)^\s*(am|on|le|el|il|op|den|em)\s+\S").is_match(line)
+    // Also other-language clients (Polish "W dniu …", Turkish "7 Haz 2027 … yazdı:").
+    re(&RE, r"(?i)^\s*(am|on|le|el|il|op|den|em|w\s+dniu|dne)\s+\S|^\s*(\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\.?\s+\p{L}{3,}\.?\s+\d{4})\b").is_match(line)
 }
 
 /// If an attribution starts at `i` ("Am … schrieb X:", "On … wrote:", also folded over up
@@ -181,10 +182,16 @@ fn attribution_end(lines: &[&str], i: usize) -> Option<usize> {
     static VERB: OnceLock<Regex> = OnceLock::new();
     let verb = re(
         &VERB,
-        r"(?i)\b(schrieb|schreibt|wrote|writes|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|napisał)\b",
+        r"(?i)(\b(schrieb|schreibt|wrote|writes|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|napisał|napisała|pisze|yazdı|написал|написала|escreveu|napsal)\b|yazdı)",
     );
     static ZITAT: OnceLock<Regex> = OnceLock::new();
     let zitat = re(&ZITAT, r"(?i)^\s*(zitat von|quoting)\s+.{1,150}:\s*$");
+    // "Am 3.5. schrieb ich Ihnen:" is the citizen talking, not a client's attribution.
+    static OWN: OnceLock<Regex> = OnceLock::new();
+    let own_words = re(
+        &OWN,
+        r"(?i)\b(schrieb|schreibt)\s+(ich|wir|sie|er|es|ihr|du|man|mir|uns|ihnen|mein|meine|unser|unsere)\b|\b(i|we|you|he|she|they)\s+(wrote|write)\b",
+    );
     let first = lines.get(i)?;
     if zitat.is_match(first) {
         return Some(i);
@@ -197,7 +204,7 @@ fn attribution_end(lines: &[&str], i: usize) -> Option<usize> {
         }
         joined.push_str(l.trim());
         joined.push(' ');
-        if l.trim_end().ends_with(':') && verb.is_match(&joined) {
+        if l.trim_end().ends_with(':') && verb.is_match(&joined) && !own_words.is_match(&joined) {
             // "X schrieb:" anywhere in the line, or an "Am/On …" intro with the verb later.
             if starts_like_attribution(first) || j == i {
                 return Some(j);
@@ -216,15 +223,16 @@ fn header_block_end(lines: &[&str], i: usize) -> Option<usize> {
     static KEY: OnceLock<Regex> = OnceLock::new();
     let key = re(
         &KEY,
-        r"(?i)^\s*\*?(von|from|gesendet|sent|datum|date|an|to|betreff|subject|cc|kopie|bcc|antwort an|reply-to)\s*:\*?(\s|$)",
+        r"(?i)^\s*\*?(von|from|gesendet|sent|datum|date|an|to|betreff|subject|cc|kopie|bcc|antwort an|reply-to|de|envoyé|à|objet|enviado|para|asunto|da|inviato|a|oggetto|kimden|gönderildi|tarih|kime|konu|od|wysłano|data|do|temat|от|отправлено|кому|тема)\s*:\*?(\s|$)",
     );
     let group = |l: &str| -> Option<u8> {
         let c = key.captures(l)?;
         Some(match c.get(1)?.as_str().to_lowercase().as_str() {
-            "von" | "from" => 0,
-            "gesendet" | "sent" | "datum" | "date" => 1,
-            "an" | "to" => 2,
-            "betreff" | "subject" => 3,
+            "von" | "from" | "de" | "da" | "kimden" | "od" | "от" => 0,
+            "gesendet" | "sent" | "datum" | "date" | "envoyé" | "enviado" | "inviato" | "gönderildi" | "tarih"
+            | "wysłano" | "data" | "отправлено" => 1,
+            "an" | "to" | "à" | "para" | "a" | "kime" | "do" | "кому" => 2,
+            "betreff" | "subject" | "objet" | "asunto" | "oggetto" | "konu" | "temat" | "тема" => 3,
             _ => 4,
         })
     };
@@ -480,11 +488,26 @@ mod tests {
     }
 
     #[test]
+    fn other_language_clients_headers_and_attributions() {
+        let b = split(&format!("Tamam, 2.\n\nKimden: Bürgerbüro <b@x.de>\nGönderildi: 7 Haziran 2027 Pazartesi 09:14\nKime: a@b.de\nKonu: [BS-2027-00001]\n\n{PROPOSAL}"));
+        assert_eq!(b.new_text, "Tamam, 2.");
+        let b = split(&format!("Nr 2.\n\n-----Mensaje original-----\nDe: X\n\n{PROPOSAL}"));
+        assert_eq!(b.new_text, "Nr 2.");
+        let b = split(&format!("Dwójka.\n\nW dniu 7.06.2027 o 09:14, Bürgerbüro <b@x.de> pisze:\n{}", gt(PROPOSAL)));
+        assert_eq!(b.new_text, "Dwójka.");
+        assert!(b.quoted.contains("1) Montag"));
+    }
+
+    #[test]
     fn citizens_own_schrieb_sentence_is_not_a_quote() {
         let t = "Mein Nachbar schrieb mir gestern:\n\nDie Laterne ist kaputt.\n\nGruß\nTom";
         let b = split(t);
         assert!(b.new_text.contains("Die Laterne ist kaputt."));
         assert_eq!(b.quoted, "");
+        for t in ["2. Wie ich Ihnen am 3.5. schrieb:\nwir sind ab 18 Uhr da.", "Am 3.5. schrieb ich Ihnen:\nwir sind ab 18 Uhr da.", "On Monday I wrote:\nafter 6 pm."] {
+            let b = split(t);
+            assert!(b.new_text.lines().count() == 2, "{t}: {b:?}");
+        }
     }
 
     #[test]
