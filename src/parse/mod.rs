@@ -275,19 +275,22 @@ fn fill_parts(msg: &Message<'_>, mail: &mut ParsedMail) {
         }
     }
 
-    let mut pieces: Vec<String> = msg
-        .text_body
+    let body_parts: Vec<&MessagePart<'_>> = msg.text_body.iter().filter_map(|&id| msg.parts.get(id as usize)).collect();
+    // A plain multipart/mixed with both a text and an HTML part lists both as body; they
+    // are the same words twice, so the HTML only counts when there is no plain text.
+    let has_plain = body_parts.iter().any(|p| matches!(&p.body, PartType::Text(t) if !t.trim().is_empty()));
+    let mut pieces: Vec<String> = body_parts
         .iter()
-        .filter_map(|&id| msg.parts.get(id as usize).map(|p| (id, p)))
-        .filter_map(|(id, p)| part_text(msg, id as usize, p))
+        .filter(|p| !(has_plain && matches!(p.body, PartType::Html(_))))
+        .filter_map(|p| part_text(msg, p))
         .collect();
     if pieces.iter().all(|p| p.trim().is_empty()) {
         // A blank text/plain alternative next to real HTML: the HTML is the message.
         let html: Vec<String> = msg
             .html_body
             .iter()
-            .filter_map(|&id| msg.parts.get(id as usize).map(|p| (id, p)))
-            .filter_map(|(id, p)| part_text(msg, id as usize, p))
+            .filter_map(|&id| msg.parts.get(id as usize))
+            .filter_map(|p| part_text(msg, p))
             .collect();
         if !html.is_empty() {
             pieces = html;
@@ -374,12 +377,12 @@ fn report_text(msg: &Message<'_>) -> String {
 }
 
 /// The text of one body part: plain text (unflowed when format=flowed) or HTML as text.
-fn part_text(msg: &Message<'_>, id: usize, part: &MessagePart<'_>) -> Option<String> {
+fn part_text(msg: &Message<'_>, part: &MessagePart<'_>) -> Option<String> {
     match &part.body {
         PartType::Text(t) => {
             let mut text = t.to_string();
             if text.contains('\u{fffd}') {
-                if let Some(better) = redecode_8bit(msg, id, part) {
+                if let Some(better) = redecode_8bit(msg, part) {
                     text = better;
                 }
             }
@@ -397,7 +400,7 @@ fn part_text(msg: &Message<'_>, id: usize, part: &MessagePart<'_>) -> Option<Str
 }
 
 /// Unlabelled 8-bit text that is not UTF-8 is in practice windows-1252 / Latin-1 here.
-fn redecode_8bit(msg: &Message<'_>, _id: usize, part: &MessagePart<'_>) -> Option<String> {
+fn redecode_8bit(msg: &Message<'_>, part: &MessagePart<'_>) -> Option<String> {
     if part.encoding != Encoding::None {
         return None;
     }
@@ -611,6 +614,12 @@ mod tests {
         };
         assert_eq!(p(alt("Aus Text").as_bytes()).text, "Aus Text");
         assert_eq!(p(alt("  ").as_bytes()).text, "Aus HTML\nZeile 2");
+    }
+
+    #[test]
+    fn mixed_text_and_html_of_the_same_words_is_not_doubled() {
+        let m = p(b"From: a@b.de\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nHallo Welt\n--b\nContent-Type: text/html\n\n<p>Hallo Welt</p>\n--b--\n");
+        assert_eq!(m.text, "Hallo Welt");
     }
 
     #[test]
