@@ -225,7 +225,16 @@ fn fill_headers(msg: &Message<'_>, mail: &mut ParsedMail) {
     }
     mail.content_language = raw_header(msg, "Content-Language").filter(|s| !s.is_empty());
     if mail.subject.contains('\u{fffd}') {
-        mail.problems.push("undecodable bytes in Subject".to_string());
+        // Raw 8-bit Subject from an old client: Latin-1 / windows-1252 in practice.
+        if let Some(better) = raw_header_bytes(msg, "Subject")
+            .filter(|b| std::str::from_utf8(b).is_err() && !b.windows(2).any(|w| w == b"=?"))
+            .and_then(|b| charset_decoder(b"windows-1252").map(|d| d(b)))
+        {
+            mail.subject = clean_line(&better);
+            mail.problems.push("unencoded 8-bit Subject, read as windows-1252".to_string());
+        } else {
+            mail.problems.push("undecodable bytes in Subject".to_string());
+        }
     }
 
     let auto = &mut mail.auto;
@@ -488,12 +497,16 @@ fn strip_id(id: &str) -> String {
     id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
 }
 
+/// The raw bytes of a top-level header's value.
+fn raw_header_bytes<'a>(msg: &'a Message<'_>, name: &str) -> Option<&'a [u8]> {
+    let h = msg.root_part().headers.iter().find(|h| h.name().eq_ignore_ascii_case(name))?;
+    msg.raw_message.get(h.offset_start as usize..h.offset_end as usize)
+}
+
 /// A header's value as written (unfolded, trimmed), found case-insensitively on the
 /// top-level header block. `None` when absent or not UTF-8.
 fn raw_header(msg: &Message<'_>, name: &str) -> Option<String> {
-    let h = msg.root_part().headers.iter().find(|h| h.name().eq_ignore_ascii_case(name))?;
-    let bytes = msg.raw_message.get(h.offset_start as usize..h.offset_end as usize)?;
-    let s = String::from_utf8_lossy(bytes);
+    let s = String::from_utf8_lossy(raw_header_bytes(msg, name)?);
     Some(s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -572,6 +585,12 @@ mod tests {
     fn unlabelled_8bit_latin1_is_read_as_windows_1252() {
         let m = p(b"From: a@b.de\n\nF\xfcr mich bitte\n");
         assert_eq!(m.text, "Für mich bitte");
+    }
+
+    #[test]
+    fn raw_latin1_subject_is_read_as_windows_1252() {
+        let m = p(b"From: a@b.de\nSubject: Gr\xfc\xdfe aus Hochheim\n\nx\n");
+        assert_eq!(m.subject, "Grüße aus Hochheim");
     }
 
     #[test]
