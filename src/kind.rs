@@ -79,9 +79,12 @@ fn case_ref(mail: &ParsedMail) -> (Option<CaseId>, Option<String>) {
         let header = if mail.in_reply_to.iter().any(|i| i == *first) { "In-Reply-To" } else { "References" };
         return (from_ids, Some(format!("our Message-ID <{first}> in {header}")));
     }
-    // A citizen writing afresh but naming the case number in their own words.
-    if let Some(id) = CaseId::find_in(&mail.body.new_text) {
-        return (Some(id), Some(format!("case number {id} in the text")));
+    // A reply whose client dropped both the tag and the threading headers, but whose text
+    // names the case. A fresh mail naming an old case number stays a request.
+    if reply_prefix(&mail.subject) {
+        if let Some(id) = CaseId::find_in(&mail.body.new_text) {
+            return (Some(id), Some(format!("reply naming case {id} in its text")));
+        }
     }
     (None, None)
 }
@@ -180,7 +183,7 @@ fn auto_reply_reason(mail: &ParsedMail, answers_us: bool) -> Option<String> {
 
 fn reply_prefix(subject: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    re(&RE, r"(?i)^\s*(re|aw|antw|sv|vs|r|rif|réf)\s*(\[\d+\])?\s*:").is_match(subject)
+    re(&RE, r"(?i)^\s*(re|aw|antw|antwort|sv|vs|r|rif|réf|odp|ynt|cevap)\s*(\[\d+\])?\s*:").is_match(subject)
 }
 
 /// Out-of-office subjects; returns the matched words.
@@ -440,9 +443,11 @@ mod tests {
     }
 
     #[test]
-    fn case_number_in_own_text_refers_to_the_case() {
-        let k = detect(&mail("Rückfrage", "zu meinem Vorgang BS-2027-00031: geht auch Montag?"));
+    fn case_number_in_the_text_of_a_reply_refers_to_the_case() {
+        let k = detect(&mail("AW: Ihre Terminvorschläge", "zu Vorgang BS-2027-00031: Termin 2 bitte."));
         assert_eq!(k.kind, MailKind::CaseReply);
         assert_eq!(k.case_id, Some(CaseId::new(2027, 31)));
+        let k = detect(&mail("Neuer Antrag", "Mein Vorgang BS-2027-00012 ist erledigt, jetzt brauche ich einen Reisepass."));
+        assert_eq!((k.kind, k.case_id), (MailKind::Request, None));
     }
 }
