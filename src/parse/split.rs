@@ -182,7 +182,7 @@ fn attribution_end(lines: &[&str], i: usize) -> Option<usize> {
     static VERB: OnceLock<Regex> = OnceLock::new();
     let verb = re(
         &VERB,
-        r"(?i)(\b(schrieb|schreibt|wrote|writes|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|napisał|napisała|pisze|yazdı|написал|написала|escreveu|napsal)\b|yazdı)",
+        r"(?i)(\b(schrieb|schreibt|geschrieben|wrote|writes|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|napisał|napisała|pisze|yazdı|написал|написала|escreveu|napsal)\b|yazdı)",
     );
     static ZITAT: OnceLock<Regex> = OnceLock::new();
     let zitat = re(&ZITAT, r"(?i)^\s*(zitat von|quoting)\s+.{1,150}:\s*$");
@@ -190,7 +190,7 @@ fn attribution_end(lines: &[&str], i: usize) -> Option<usize> {
     static OWN: OnceLock<Regex> = OnceLock::new();
     let own_words = re(
         &OWN,
-        r"(?i)\b(schrieb|schreibt)\s+(ich|wir|sie|er|es|ihr|du|man|mir|uns|ihnen|mein|meine|unser|unsere)\b|\b(i|we|you|he|she|they)\s+(wrote|write)\b",
+        r"(?i)\b(schrieb|schreibt)\s+(ich|wir|sie|er|es|ihr|du|man|mir|uns|ihnen|mein|meine|unser|unsere)\b|\b(i|we|you|he|she|they)\s+(wrote|write)\b|\b(ich|wir)\b.{0,40}\bgeschrieben\b",
     );
     let first = lines.get(i)?;
     if zitat.is_match(first) {
@@ -499,12 +499,19 @@ mod tests {
     }
 
     #[test]
+    fn yahoo_folgendes_geschrieben_attribution() {
+        let b = split(&format!("Die 3.\n\nAm Montag, 7. Juni 2027, 09:14:00 MESZ hat Bürgerbüro Hochheim <b@x.de> Folgendes geschrieben:\n\n\n{PROPOSAL}"));
+        assert_eq!(b.new_text, "Die 3.");
+        assert!(b.quoted.contains("1) Montag"));
+    }
+
+    #[test]
     fn citizens_own_schrieb_sentence_is_not_a_quote() {
         let t = "Mein Nachbar schrieb mir gestern:\n\nDie Laterne ist kaputt.\n\nGruß\nTom";
         let b = split(t);
         assert!(b.new_text.contains("Die Laterne ist kaputt."));
         assert_eq!(b.quoted, "");
-        for t in ["2. Wie ich Ihnen am 3.5. schrieb:\nwir sind ab 18 Uhr da.", "Am 3.5. schrieb ich Ihnen:\nwir sind ab 18 Uhr da.", "On Monday I wrote:\nafter 6 pm."] {
+        for t in ["2. Wie ich Ihnen am 3.5. schrieb:\nwir sind ab 18 Uhr da.", "Am 3.5. schrieb ich Ihnen:\nwir sind ab 18 Uhr da.", "Am 3.5. habe ich Ihnen geschrieben:\nwir sind ab 18 Uhr da.", "On Monday I wrote:\nafter 6 pm."] {
             let b = split(t);
             assert!(b.new_text.lines().count() == 2, "{t}: {b:?}");
         }
