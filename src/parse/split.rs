@@ -326,7 +326,7 @@ fn is_contact_line(line: &str) -> bool {
         &RE,
         r"(?ix)
           \b\d{5}\s+\p{Lu}                                         # 65239 Hochheim
-        | \p{L}(stra(ß|ss)e|str\.|weg|gasse|platz|allee|ring|pfad|damm|ufer|chaussee|markt|berg|hof|anlage|steig|graben|feld|au)\s+\d+\s*[a-z]?\b
+        | \p{L}(stra(ß|ss)e|str\.|weg|gasse|platz|allee|ring|pfad|damm|ufer|chaussee|markt|berg|hof|anlage|steig|graben|feld|au)\s*\d+\s*[a-z]?\b
         | ^(am|an\s+der|an\s+den|im|in\s+der|in\s+den|auf\s+der|auf\s+dem|zum|zur|hinter\s+der|unter\s+den)\s+[\p{L}\s.\-]{2,40}\s\d+\s*[a-z]?$
         | ^\d+[a-z]?\s+[\p{L}\s.]+\b(street|st\.?|road|rd\.?|avenue|ave\.?|lane|way|drive)\b
         | \b(tel|telefon|fon|phone|mobil|mobile|handy|fax|cell|festnetz)\b\.?\s*:?\s*[+(0-9]
