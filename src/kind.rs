@@ -228,7 +228,7 @@ fn absence_notice(text: &str) -> Option<String> {
     static MAILBOX: OnceLock<Regex> = OnceLock::new();
     let mailbox = re(
         &MAILBOX,
-        r"(?i)((limited|no)\s+access\s+to\s+(my\s+)?e-?mails?|check(ing)?\s+(my\s+)?(e-?mails?|mailbox|inbox|messages)\s+(only\s+)?(now\s+and\s+then|occasionally|sporadically|irregularly|periodically)|will\s+(only\s+)?check\s+(my\s+)?(e-?mails?|mailbox|inbox)\s+(now\s+and\s+then|occasionally|sporadically|irregularly)|(e-?mails?|messages|your\s+(e-?mail|message))\s+will\s+not\s+be\s+(forwarded|read)|(lese|lesen|prüfe|pruefe|checke|bearbeite|beantworte)\s+(ich\s+)?(meine\s+)?(e-?mails?|post|nachrichten|mails)\s+(nicht|nur\s+(unregelmäßig|unregelmaessig|sporadisch|eingeschränkt|eingeschraenkt))|(lese|lesen)\s+(ich\s+)?keine\s+(e-?mails?|post|nachrichten|mails)|schaue\s+(ich\s+)?nicht\s+in\s+mein(en)?\s+(postfach|posteingang|e-?mail)|(e-?mails?|nachrichten|ihre\s+(e-?mail|nachricht|mail))\s+(werden|wird)\s+((derzeit|zurzeit|in\s+dieser\s+zeit)\s+)?nicht\s+(weitergeleitet|gelesen|bearbeitet)|weiterleitung\s+(erfolgt\s+)?nicht|keine\s+weiterleitung)",
+        r"(?i)((limited|no)\s+access\s+to\s+(my\s+)?e-?mails?|check(ing)?\s+(my\s+)?(e-?mails?|mailbox|inbox|messages)\s+(only\s+)?(now\s+and\s+then|occasionally|sporadically|irregularly|periodically)|will\s+(only\s+)?check\s+(my\s+)?(e-?mails?|mailbox|inbox)\s+(now\s+and\s+then|occasionally|sporadically|irregularly)|(e-?mails?|messages|your\s+(e-?mail|message))\s+will\s+not\s+be\s+(forwarded|read)|(lese|lesen|prüfe|pruefe|checke|bearbeite|beantworte)\s+(ich\s+)?(meine\s+)?(e-?mails?|post|nachrichten|mails)\s+(nicht|nur\s+(unregelmäßig|unregelmaessig|sporadisch|eingeschränkt|eingeschraenkt))|(lese|lesen)\s+(ich\s+)?keine\s+(e-?mails?|post|nachrichten|mails)|schaue\s+(ich\s+)?nicht\s+in\s+mein(en)?\s+(postfach|posteingang|e-?mail)|(e-?mails?|nachrichten|ihre\s+(e-?mail|nachricht|mail))\s+(werden|wird)\s+((derzeit|zurzeit|in\s+dieser\s+zeit)\s+)?nicht\s+(weitergeleitet|gelesen|bearbeitet)|weiterleitung\s+(erfolgt\s+)?nicht|keine\s+weiterleitung|(keinen|nur\s+(eingeschränkten|eingeschraenkten|sporadischen|begrenzten|unregelmäßigen))\s+zugriff\s+auf\s+(meine\s+|mein\s+)?(e-?mails?|mails|postfach|nachrichten)|(ihre|deine)\s+(e-?mail|nachricht|mail|anfrage)\s+(wird|werde\s+ich)\s+.{0,30}nach\s+meiner\s+rückkehr|will\s+(respond|reply|answer|get\s+back)\s+.{0,40}(upon|after|on)\s+my\s+return|will\s+be\s+(answered|dealt\s+with|handled)\s+.{0,20}(upon|after)\s+my\s+return)",
     );
     if let Some(m) = mailbox.find(text) {
         return Some(m.as_str().to_string());
@@ -393,6 +393,18 @@ mod tests {
             "I'm out of the office on Mondays, so option 2 please.",
         ] {
             assert_eq!(detect(&mail("Re: [BS-2027-00031] Ihre Terminvorschläge", t)).kind, MailKind::CaseReply, "{t}");
+        }
+    }
+
+    #[test]
+    fn mailbox_statements_of_vacation_programs() {
+        for t in [
+            "Ich bin bis zum 20.08. im Urlaub und habe keinen Zugriff auf meine E-Mails.",
+            "Ihre Nachricht wird nach meiner Rückkehr am 23.8. bearbeitet.",
+            "Ihre E-Mail wird nicht weitergeleitet.",
+            "I am on leave and will respond to your message upon my return.",
+        ] {
+            assert_eq!(detect(&mail("Re: [BS-2027-00031] Ihre Terminvorschläge", t)).kind, MailKind::AutoReply, "{t}");
         }
     }
 
