@@ -108,6 +108,48 @@ proptest! {
     }
 }
 
+fn html_token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("<div>".to_string()),
+        Just("</div>".to_string()),
+        Just("<br>".to_string()),
+        Just("<blockquote type=\"cite\">".to_string()),
+        Just("</blockquote>".to_string()),
+        Just("<pre>".to_string()),
+        Just("</pre>".to_string()),
+        Just("<style>".to_string()),
+        Just("</style>".to_string()),
+        Just("<!--".to_string()),
+        Just("-->".to_string()),
+        Just("<a href='x>y'>".to_string()),
+        Just("&nbsp;".to_string()),
+        Just("&#x1F600;".to_string()),
+        Just("&#99999999999;".to_string()),
+        Just("&".to_string()),
+        Just("<".to_string()),
+        Just(">".to_string()),
+        "[ -~äöüß€\n]{0,20}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn html_to_text_never_panics_and_ends_lines_cleanly(tokens in proptest::collection::vec(html_token(), 0..60)) {
+        let text = parse::html::to_text(&tokens.concat());
+        prop_assert!(text.lines().all(|l| l == l.trim_end()));
+    }
+
+    #[test]
+    fn split_never_panics_and_keeps_words(text in "(([>]{0,2}[ -~äöü]{0,30}|-- |--|Am 1.2.2027 um 9:00 schrieb X:|Viele Grüße|Kolpingstraße 7|Von: a|Gesendet: b|An: c|Betreff: d|Sent from my iPhone)\n){0,30}") {
+        let b = parse::split::split(&text);
+        let words = |s: &str| s.split_whitespace().filter(|w| *w != ">" && *w != "--").count();
+        // Nothing is invented: the three parts together hold no more words than the input.
+        prop_assert!(words(&b.new_text) + words(&b.quoted) + words(&b.signature) <= words(&text) + 1);
+    }
+}
+
 #[test]
 fn blank_input_is_the_only_error() {
     assert_eq!(parse::parse(b"").err(), Some(parse::ParseError::Empty));
