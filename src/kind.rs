@@ -102,7 +102,8 @@ fn bounce_reason(mail: &ParsedMail) -> Option<String> {
     }
     let sender = mail.from.as_ref().map(|m| m.address.to_ascii_lowercase()).unwrap_or_default();
     let local = sender.split('@').next().unwrap_or_default();
-    if matches!(local, "mailer-daemon" | "mailer_daemon" | "maildaemon" | "mail-daemon" | "postmaster" | "mailerdaemon") {
+    if matches!(local, "mailer-daemon" | "mailer_daemon" | "maildaemon" | "mail-daemon" | "postmaster" | "mailerdaemon")
+    {
         return Some(format!("sender {sender}"));
     }
     let dsn_subject = is_dsn_subject(&mail.subject);
@@ -286,7 +287,8 @@ mod tests {
     #[test]
     fn our_message_id_in_references_gives_case_from_the_id() {
         let mut m = mail("Re: Termin", "Nr. 2 bitte");
-        m.references = vec!["x@gmx.de".into(), "BS-2027-00031.20270407160244.proposal@buergerservice.hochheim.de".into()];
+        m.references =
+            vec!["x@gmx.de".into(), "BS-2027-00031.20270407160244.proposal@buergerservice.hochheim.de".into()];
         let k = detect(&m);
         assert_eq!(k.kind, MailKind::CaseReply);
         assert_eq!(k.case_id, Some(CaseId::new(2027, 31)));
@@ -355,7 +357,8 @@ mod tests {
 
     #[test]
     fn vacation_words_in_a_citizens_topic_are_not_automatic() {
-        for s in ["Reisepass vor dem Urlaub", "Kinderreisepass für den Urlaub", "Abwesenheit der Eltern bei Anmeldung"] {
+        for s in ["Reisepass vor dem Urlaub", "Kinderreisepass für den Urlaub", "Abwesenheit der Eltern bei Anmeldung"]
+        {
             assert_eq!(detect(&mail(s, "Hallo")).kind, MailKind::Request, "{s}");
         }
     }
@@ -379,9 +382,15 @@ mod tests {
         let k = detect(&mail("Re: Anfrage", "Text.\n\n(Diese Nachricht wurde automatisch erstellt.)"));
         assert_eq!(k.kind, MailKind::AutoReply);
         // The same words under a web contact form's request are no auto-reply.
-        let k = detect(&mail("Kontaktformular: Personalausweis", "Ich brauche einen Ausweis.\n\nDiese E-Mail wurde automatisch erzeugt."));
+        let k = detect(&mail(
+            "Kontaktformular: Personalausweis",
+            "Ich brauche einen Ausweis.\n\nDiese E-Mail wurde automatisch erzeugt.",
+        ));
         assert_eq!(k.kind, MailKind::Request);
-        let k = detect(&mail("Re: [BS-2027-00121] x", "I'm away from the office until Monday 31 May. If it can't wait, my colleague Tom will help you."));
+        let k = detect(&mail(
+            "Re: [BS-2027-00121] x",
+            "I'm away from the office until Monday 31 May. If it can't wait, my colleague Tom will help you.",
+        ));
         assert_eq!(k.kind, MailKind::AutoReply);
     }
 
@@ -440,7 +449,12 @@ mod tests {
         let mut m = mail("Warnung", "");
         m.from = Some(Mailbox { name: None, address: "MAILER-DAEMON@mx.example.org".into() });
         assert_eq!(detect(&m).kind, MailKind::Bounce);
-        for s in ["Undelivered Mail Returned to Sender", "Delivery Status Notification (Failure)", "Mail delivery failed: returning message to sender", "Unzustellbar: Ihre Terminvorschläge"] {
+        for s in [
+            "Undelivered Mail Returned to Sender",
+            "Delivery Status Notification (Failure)",
+            "Mail delivery failed: returning message to sender",
+            "Unzustellbar: Ihre Terminvorschläge",
+        ] {
             let m = with_auto(mail(s, ""), |a| a.return_path = Some(String::new()));
             assert_eq!(detect(&m).kind, MailKind::Bounce, "{s}");
         }
@@ -459,7 +473,10 @@ mod tests {
         let k = detect(&mail("AW: Ihre Terminvorschläge", "zu Vorgang BS-2027-00031: Termin 2 bitte."));
         assert_eq!(k.kind, MailKind::CaseReply);
         assert_eq!(k.case_id, Some(CaseId::new(2027, 31)));
-        let k = detect(&mail("Neuer Antrag", "Mein Vorgang BS-2027-00012 ist erledigt, jetzt brauche ich einen Reisepass."));
+        let k = detect(&mail(
+            "Neuer Antrag",
+            "Mein Vorgang BS-2027-00012 ist erledigt, jetzt brauche ich einen Reisepass.",
+        ));
         assert_eq!((k.kind, k.case_id), (MailKind::Request, None));
     }
 }

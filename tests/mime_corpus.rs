@@ -153,7 +153,8 @@ fn every_external_message_parses_without_panic_and_keeps_what_it_has() {
             Ok((Ok(_), None)) => continue,
             Err(p) => {
                 row.panics += 1;
-                let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+                let msg =
+                    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
                 failures.push(format!("{name}: PANIC {}", msg.unwrap_or_default()));
                 continue;
             }
@@ -201,7 +202,9 @@ fn every_external_message_parses_without_panic_and_keeps_what_it_has() {
         if name.starts_with("sisimai-not-") && k.kind == MailKind::Bounce {
             wrong.push(format!("non-bounce taken for a bounce ({})", k.reason));
         }
-        if mail.body.new_text.len() + mail.body.quoted.len() + mail.body.signature.len() + 16 < mail.text.trim().len() / 2 {
+        if mail.body.new_text.len() + mail.body.quoted.len() + mail.body.signature.len() + 16
+            < mail.text.trim().len() / 2
+        {
             wrong.push("split dropped most of the text".into());
         }
         if !wrong.is_empty() {
@@ -214,13 +217,23 @@ fn every_external_message_parses_without_panic_and_keeps_what_it_has() {
     }
     std::panic::set_hook(hook);
 
-    println!("\n{:<24} {:>5} {:>5} {:>6} {:>5} {:>7} {:>5} {:>8}  kinds", "source", "files", "ok", "panic", "from", "subject", "text", "problems");
+    println!(
+        "\n{:<24} {:>5} {:>5} {:>6} {:>5} {:>7} {:>5} {:>8}  kinds",
+        "source", "files", "ok", "panic", "from", "subject", "text", "problems"
+    );
     let mut total = Row::default();
     for (src, r) in &table {
         let kinds: Vec<String> = r.kinds.iter().map(|(k, n)| format!("{k}={n}")).collect();
         println!(
             "{src:<24} {:>5} {:>5} {:>6} {:>5} {:>7} {:>5} {:>8}  {}",
-            r.files, r.ok, r.panics, r.with_from, r.with_subject, r.with_text, r.with_problems, kinds.join(" ")
+            r.files,
+            r.ok,
+            r.panics,
+            r.with_from,
+            r.with_subject,
+            r.with_text,
+            r.with_problems,
+            kinds.join(" ")
         );
         total.files += r.files;
         total.ok += r.ok;
@@ -238,7 +251,6 @@ fn every_external_message_parses_without_panic_and_keeps_what_it_has() {
 fn raw_has_nonblank_header(raw: &[u8], name: &str) -> bool {
     let text = String::from_utf8_lossy(raw);
     let head = text.split("\r\n\r\n").next().unwrap_or_default().split("\n\n").next().unwrap_or_default();
-    head.lines().any(|l| {
-        l.split_once(':').is_some_and(|(k, v)| k.trim().eq_ignore_ascii_case(name) && !v.trim().is_empty())
-    })
+    head.lines()
+        .any(|l| l.split_once(':').is_some_and(|(k, v)| k.trim().eq_ignore_ascii_case(name) && !v.trim().is_empty()))
 }

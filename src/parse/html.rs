@@ -332,7 +332,8 @@ mod tests {
 
     #[test]
     fn unterminated_markup_does_not_panic() {
-        for s in ["<", "<div", "&", "&#", "&#x110000;", "<!--", "ä<ü", "<blockquote>", "</blockquote></blockquote>x"] {
+        for s in ["<", "<div", "&", "&#", "&#x110000;", "<!--", "ä<ü", "<blockquote>", "</blockquote></blockquote>x"]
+        {
             let _ = to_text(s);
         }
     }

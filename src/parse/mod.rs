@@ -109,7 +109,6 @@ pub enum ParseError {
     NotAMessage(String),
 }
 
-
 impl ParsedMail {
     /// The address an answer goes to: Reply-To when given, else From.
     pub fn answer_to(&self) -> Option<&Mailbox> {
@@ -348,13 +347,19 @@ fn report_text(msg: &Message<'_>) -> String {
         let text = match (&part.body, name.as_str()) {
             (
                 PartType::Text(t) | PartType::Html(t),
-                "message/delivery-status" | "message/global-delivery-status" | "text/rfc822-headers"
-                | "message/rfc822-headers" | "message/global-headers",
+                "message/delivery-status"
+                | "message/global-delivery-status"
+                | "text/rfc822-headers"
+                | "message/rfc822-headers"
+                | "message/global-headers",
             ) => t.to_string(),
             (
                 PartType::Binary(b) | PartType::InlineBinary(b),
-                "message/delivery-status" | "message/global-delivery-status" | "text/rfc822-headers"
-                | "message/rfc822-headers" | "message/global-headers",
+                "message/delivery-status"
+                | "message/global-delivery-status"
+                | "text/rfc822-headers"
+                | "message/rfc822-headers"
+                | "message/global-headers",
             ) => String::from_utf8_lossy(b).into_owned(),
             (PartType::Message(m), _) => {
                 let mut s = String::new();
@@ -486,11 +491,7 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
         HeaderValue::TextList(l) => l.iter().map(|t| t.as_ref()).collect(),
         _ => Vec::new(),
     };
-    raw.into_iter()
-        .flat_map(|t| t.split_whitespace())
-        .map(strip_id)
-        .filter(|s| !s.is_empty())
-        .collect()
+    raw.into_iter().flat_map(|t| t.split_whitespace()).map(strip_id).filter(|s| !s.is_empty()).collect()
 }
 
 fn strip_id(id: &str) -> String {
@@ -532,10 +533,7 @@ fn clean_line(s: &str) -> String {
 /// LF line ends, no NULs, BOMs or non-breaking spaces, for the text-matching stages.
 pub fn normalize_text(s: &str) -> String {
     let s = s.replace("\r\n", "\n").replace('\r', "\n");
-    s.chars()
-        .filter(|&c| c != '\0' && c != '\u{feff}')
-        .map(|c| if c == '\u{a0}' { ' ' } else { c })
-        .collect()
+    s.chars().filter(|&c| c != '\0' && c != '\u{feff}').map(|c| if c == '\u{a0}' { ' ' } else { c }).collect()
 }
 
 #[cfg(test)]
@@ -549,7 +547,10 @@ mod tests {
     #[test]
     fn headers_ids_date_and_addresses() {
         let m = p(b"From: \"Wendel, Sabine\" <Sabine.Wendel@posteo.de>\nReply-To: other@x.de\nTo: b@h.de\nSubject: =?utf-8?Q?T=C3=A4st?= =?utf-8?Q?_zwei?=\nDate: Tue, 06 Apr 2027 08:41:12 +0200\nMessage-ID: <abc@posteo.de>\nIn-Reply-To: <one@x> <two@y>\nReferences: <r1@x>\n <r2@y>\nContent-Language: de-DE\n\nHallo\n");
-        assert_eq!(m.from, Some(Mailbox { name: Some("Wendel, Sabine".into()), address: "Sabine.Wendel@posteo.de".into() }));
+        assert_eq!(
+            m.from,
+            Some(Mailbox { name: Some("Wendel, Sabine".into()), address: "Sabine.Wendel@posteo.de".into() })
+        );
         assert_eq!(m.reply_to.as_ref().map(|r| r.address.as_str()), Some("other@x.de"));
         assert_eq!(m.answer_to().map(|r| r.address.as_str()), Some("other@x.de"));
         assert_eq!(m.subject, "Täst zwei");

@@ -89,7 +89,9 @@ fn roles(lines: &[&str]) -> Vec<Role> {
         let intro_end = attribution_end(lines, i).or_else(|| header_block_end(lines, i));
         if let Some(end) = intro_end {
             // Outlook puts a rule of underscores (or dashes) right above its header block.
-            let start = previous_nonblank(lines, i).filter(|&p| is_rule(lines.get(p).copied().unwrap_or_default())).unwrap_or(i);
+            let start = previous_nonblank(lines, i)
+                .filter(|&p| is_rule(lines.get(p).copied().unwrap_or_default()))
+                .unwrap_or(i);
             if next_nonblank(lines, end + 1).is_some_and(|n| is_quote_line(lines.get(n).copied().unwrap_or_default())) {
                 for r in roles.iter_mut().take(end + 1).skip(start) {
                     *r = Role::Intro;
@@ -229,8 +231,18 @@ fn header_block_end(lines: &[&str], i: usize) -> Option<usize> {
         let c = key.captures(l)?;
         Some(match c.get(1)?.as_str().to_lowercase().as_str() {
             "von" | "from" | "de" | "da" | "kimden" | "od" | "от" => 0,
-            "gesendet" | "sent" | "datum" | "date" | "envoyé" | "enviado" | "inviato" | "gönderildi" | "tarih"
-            | "wysłano" | "data" | "отправлено" => 1,
+            "gesendet"
+            | "sent"
+            | "datum"
+            | "date"
+            | "envoyé"
+            | "enviado"
+            | "inviato"
+            | "gönderildi"
+            | "tarih"
+            | "wysłano"
+            | "data"
+            | "отправлено" => 1,
             "an" | "to" | "à" | "para" | "a" | "kime" | "do" | "кому" => 2,
             "betreff" | "subject" | "objet" | "asunto" | "oggetto" | "konu" | "temat" | "тема" => 3,
             _ => 4,
@@ -460,7 +472,9 @@ mod tests {
 
     #[test]
     fn english_original_message_and_header_block_without_separator() {
-        let b = split(&format!("Option 2 please.\n\n-----Original Message-----\nFrom: A\nSent: Monday\nTo: B\nSubject: x\n\n{PROPOSAL}"));
+        let b = split(&format!(
+            "Option 2 please.\n\n-----Original Message-----\nFrom: A\nSent: Monday\nTo: B\nSubject: x\n\n{PROPOSAL}"
+        ));
         assert_eq!(b.new_text, "Option 2 please.");
         let b = split(&format!("Option 2 please.\n\n________________________________\nVon: A <a@b.de>\nGesendet: Montag\nAn: B\nBetreff: x\n\n{PROPOSAL}"));
         assert_eq!(b.new_text, "Option 2 please.");
@@ -479,7 +493,9 @@ mod tests {
 
     #[test]
     fn unmarked_on_wrote_and_gmail_folded_attribution() {
-        let b = split(&format!("Number 1 is fine.\n\nOn Mon, 7 Jun 2027 at 09:14, Buergerbuero <b@x.de> wrote:\n\n{PROPOSAL}"));
+        let b = split(&format!(
+            "Number 1 is fine.\n\nOn Mon, 7 Jun 2027 at 09:14, Buergerbuero <b@x.de> wrote:\n\n{PROPOSAL}"
+        ));
         assert_eq!(b.new_text, "Number 1 is fine.");
         assert!(b.quoted.contains("1) Montag"));
         let b = split(&format!("Nr. 2 bitte.\n\nAm Mo., 7. Juni 2027 um 09:14 Uhr schrieb Bürgerbüro Hochheim <\nbuergerbuero@hochheim.de>:\n\n{}", gt(PROPOSAL)));
@@ -511,7 +527,12 @@ mod tests {
         let b = split(t);
         assert!(b.new_text.contains("Die Laterne ist kaputt."));
         assert_eq!(b.quoted, "");
-        for t in ["2. Wie ich Ihnen am 3.5. schrieb:\nwir sind ab 18 Uhr da.", "Am 3.5. schrieb ich Ihnen:\nwir sind ab 18 Uhr da.", "Am 3.5. habe ich Ihnen geschrieben:\nwir sind ab 18 Uhr da.", "On Monday I wrote:\nafter 6 pm."] {
+        for t in [
+            "2. Wie ich Ihnen am 3.5. schrieb:\nwir sind ab 18 Uhr da.",
+            "Am 3.5. schrieb ich Ihnen:\nwir sind ab 18 Uhr da.",
+            "Am 3.5. habe ich Ihnen geschrieben:\nwir sind ab 18 Uhr da.",
+            "On Monday I wrote:\nafter 6 pm.",
+        ] {
             let b = split(t);
             assert!(b.new_text.lines().count() == 2, "{t}: {b:?}");
         }
@@ -537,7 +558,9 @@ mod tests {
 
     #[test]
     fn postscript_after_the_card_stays_new_text() {
-        let b = split("Hallo.\n\nViele Grüße\nTom Becker\nKolpingstraße 7\n65239 Hochheim\nPS: Donnerstags ab 18 Uhr geht auch.");
+        let b = split(
+            "Hallo.\n\nViele Grüße\nTom Becker\nKolpingstraße 7\n65239 Hochheim\nPS: Donnerstags ab 18 Uhr geht auch.",
+        );
         assert_eq!(b.signature, "Kolpingstraße 7\n65239 Hochheim");
         assert!(b.new_text.ends_with("PS: Donnerstags ab 18 Uhr geht auch."), "{b:?}");
         assert!(b.new_text.contains("Tom Becker"));
@@ -552,7 +575,13 @@ mod tests {
 
     #[test]
     fn mobile_footers_in_german_and_english() {
-        for f in ["Von meinem iPhone gesendet", "Sent from my iPhone", "Gesendet von Outlook für Android", "Gesendet mit der WEB.DE Mail App", "Von meinem Samsung Galaxy Smartphone gesendet."] {
+        for f in [
+            "Von meinem iPhone gesendet",
+            "Sent from my iPhone",
+            "Gesendet von Outlook für Android",
+            "Gesendet mit der WEB.DE Mail App",
+            "Von meinem Samsung Galaxy Smartphone gesendet.",
+        ] {
             let b = split(&format!("Ja, passt.\n\n{f}"));
             assert_eq!(b.new_text, "Ja, passt.", "{f}");
             assert_eq!(b.signature, f, "{f}");
