@@ -290,7 +290,7 @@ fn fill_parts(msg: &Message<'_>, mail: &mut ParsedMail) {
     let mut pieces: Vec<String> = body_parts
         .iter()
         .filter(|p| !(has_plain && matches!(p.body, PartType::Html(_))))
-        .filter_map(|p| part_text(msg, p))
+        .filter_map(|p| part_text(msg, p, &mut mail.problems))
         .collect();
     if pieces.iter().all(|p| p.trim().is_empty()) {
         // A blank text/plain alternative next to real HTML: the HTML is the message.
@@ -298,7 +298,7 @@ fn fill_parts(msg: &Message<'_>, mail: &mut ParsedMail) {
             .html_body
             .iter()
             .filter_map(|&id| msg.parts.get(id as usize))
-            .filter_map(|p| part_text(msg, p))
+            .filter_map(|p| part_text(msg, p, &mut mail.problems))
             .collect();
         if !html.is_empty() {
             pieces = html;
@@ -391,13 +391,14 @@ fn report_text(msg: &Message<'_>) -> String {
 }
 
 /// The text of one body part: plain text (unflowed when format=flowed) or HTML as text.
-fn part_text(msg: &Message<'_>, part: &MessagePart<'_>) -> Option<String> {
+fn part_text(msg: &Message<'_>, part: &MessagePart<'_>, problems: &mut Vec<String>) -> Option<String> {
     match &part.body {
         PartType::Text(t) => {
             let mut text = t.to_string();
             if text.contains('\u{fffd}') {
                 if let Some(better) = redecode_8bit(msg, part) {
                     text = better;
+                    problems.push("8-bit text not valid UTF-8 (charset missing or wrong); read as windows-1252".into());
                 }
             }
             let ct = part.content_type();
@@ -586,6 +587,9 @@ mod tests {
     fn unlabelled_8bit_latin1_is_read_as_windows_1252() {
         let m = p(b"From: a@b.de\n\nF\xfcr mich bitte\n");
         assert_eq!(m.text, "Für mich bitte");
+        assert!(m.problems.iter().any(|x| x.contains("windows-1252")));
+        let m = p(b"From: a@b.de\nContent-Type: text/plain; charset=utf-8\n\nF\xfcr mich\n");
+        assert_eq!(m.text, "Für mich");
     }
 
     #[test]
