@@ -172,7 +172,7 @@ impl Engine<'_> {
         let ctx = triage::Context { rules: self.rules, planning: self.planning };
         let mut t = triage::triage_parsed(&label, &mail, &written, ctx);
         t.proposals = None;
-        let Some(sender) = mail.reply_to.as_ref().or(mail.from.as_ref()).map(|m| m.address.clone()) else {
+        let Some(sender) = mail.answer_to().map(|m| m.address.clone()) else {
             return self.quarantine(raw, now, "no sender address");
         };
         if never_answer(&sender, self.own_address) && t.kind != MailKind::Bounce {

@@ -83,7 +83,7 @@ pub fn triage_parsed(file: &str, mail: &ParsedMail, now: &Zoned, ctx: Context<'_
         file: file.to_string(),
         message_id: mail.message_id.clone(),
         from: mail.from.as_ref().map(mailbox_str),
-        reply_to: mail.reply_to.as_ref().map(mailbox_str),
+        reply_to: mail.answer_to().map(mailbox_str),
         subject: mail.subject.clone(),
         language,
         kind: kind.kind,
