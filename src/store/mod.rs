@@ -497,6 +497,20 @@ impl Store {
         Ok(out)
     }
 
+    /// The IMAP position in `folder`: (UIDVALIDITY, last UID handled).
+    pub fn imap_state(&self, folder: &str) -> Result<Option<(u32, u32)>, StoreError> {
+        let key = format!("imap:{folder}");
+        let Some(v) = self.meta.get(key.as_bytes())? else { return Ok(None) };
+        let text = String::from_utf8_lossy(&v);
+        let (a, b) = text.split_once(':').ok_or_else(|| corrupt(key.as_bytes(), "expected VALIDITY:UID"))?;
+        Ok(Some((a.parse().map_err(|e| corrupt(key.as_bytes(), e))?, b.parse().map_err(|e| corrupt(key.as_bytes(), e))?)))
+    }
+
+    pub fn set_imap_state(&self, folder: &str, validity: u32, last_uid: u32) -> Result<(), StoreError> {
+        self.meta.insert(format!("imap:{folder}").as_bytes(), format!("{validity}:{last_uid}").as_bytes())?;
+        Ok(())
+    }
+
     /// Mails waiting for SMTP, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutgoingMail>, StoreError> {
         self.outbox
