@@ -1,0 +1,159 @@
+//! The engine on a real store: requests become cases with held proposals, replies book,
+//! cancel and move, specialist mail is forwarded, automatic mail is never answered, and
+//! nothing is done twice.
+
+use buergerservice::config::Config;
+use buergerservice::daemon::App;
+use buergerservice::engine::Outcome;
+use buergerservice::store::{Status, Store};
+use jiff::Timestamp;
+use mail_parser::{MessageParser, MimeHeaders};
+use std::path::Path;
+
+fn sample(prefix: &str) -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/mails");
+    let path = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix) && p.extension().is_some_and(|x| x == "eml"))
+        .unwrap_or_else(|| panic!("sample {prefix}"));
+    std::fs::read(path).unwrap()
+}
+
+fn app() -> App {
+    App::load(Config::default(), true).unwrap()
+}
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+/// The subject, Message-ID and plain text of an outbox mail.
+fn read(raw: &[u8]) -> (String, String, String) {
+    let m = MessageParser::default().parse(raw).unwrap();
+    (m.subject().unwrap_or("").to_string(), m.message_id().unwrap_or("").to_string(), m.body_text(0).unwrap_or_default().to_string())
+}
+
+fn reply(from: &str, subject: &str, in_reply_to: &str, id: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: buergerbuero@hochheim.de\r\nSubject: {subject}\r\nIn-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\nMessage-ID: <{id}>\r\nDate: Tue, 06 Apr 2027 12:00:00 +0200\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn request_gets_held_proposals_and_a_reply_books_cancels_and_is_applied_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+
+    let out = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap();
+    let Outcome::Created { case, status: Status::Proposed } = out else { panic!("{out:?}") };
+    let outbox = store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].to, "sabine.wendel@posteo.de");
+    let (subject, proposal_id, body) = read(&outbox[0].message);
+    assert!(subject.starts_with(&format!("[{case}]")), "{subject}");
+    assert!(body.contains("1) Donnerstag, 8. April 2027"), "Thursdays from 18:00 only:\n{body}");
+    assert_eq!(store.case(case).unwrap().unwrap().proposed_slots().len(), 3);
+    // The same mail again: nothing new.
+    assert_eq!(engine.process(&sample("001-"), at("2027-04-06T06:50:00Z")).unwrap(), Outcome::AlreadyDone { case: Some(case) });
+    assert_eq!(store.outbox().unwrap().len(), 1);
+
+    // Someone else answering "2" books nothing.
+    let stranger = reply("Mallory <m@example.org>", &format!("Re: [{case}] Termine"), &proposal_id, "r0@example.org", "2");
+    assert!(matches!(engine.process(&stranger, at("2027-04-06T10:00:00Z")).unwrap(), Outcome::Flagged { .. }));
+    assert_eq!(store.case(case).unwrap().unwrap().status, Status::Proposed);
+
+    // The citizen answers "2": booked, confirmation with an .ics invitation.
+    let two = reply("Sabine Wendel <sabine.wendel@posteo.de>", &format!("Re: [{case}] Termine"), &proposal_id, "r1@posteo.de", "Die 2 bitte.");
+    assert_eq!(engine.process(&two, at("2027-04-06T10:01:00Z")).unwrap(), Outcome::Booked { case });
+    assert_eq!(engine.process(&two, at("2027-04-06T10:02:00Z")).unwrap(), Outcome::AlreadyDone { case: Some(case) });
+    let stored = store.case(case).unwrap().unwrap();
+    assert_eq!(stored.status, Status::Booked);
+    assert_eq!(stored.booking.as_ref(), stored.proposed_slots().get(1));
+    let outbox = store.outbox().unwrap();
+    assert_eq!(outbox.len(), 2);
+    let m = MessageParser::default().parse(&outbox[1].message).unwrap();
+    let ics = m.attachments().find(|a| a.content_type().is_some_and(|c| c.subtype() == Some("calendar"))).expect("an .ics");
+    assert!(std::str::from_utf8(ics.contents()).unwrap().contains("METHOD:REQUEST"));
+    let day = stored.booking.as_ref().unwrap().start.to_zoned(buergerservice::tz::berlin()).date();
+    assert_eq!(store.bookings_on(day).unwrap().len(), 1);
+
+    // Cancel by reply: the slot is free again and the invitation withdrawn.
+    let cancel = reply("sabine.wendel@posteo.de", &format!("Re: [{case}] Terminbestätigung"), &proposal_id, "r2@posteo.de", "Wir müssen leider absagen, bitte streichen Sie den Termin.");
+    assert_eq!(engine.process(&cancel, at("2027-04-06T11:00:00Z")).unwrap(), Outcome::Cancelled { case });
+    assert!(store.bookings_on(day).unwrap().is_empty());
+    let last = store.outbox().unwrap().pop().unwrap();
+    assert!(String::from_utf8_lossy(&last.message).contains("METHOD:CANCEL"));
+}
+
+#[test]
+fn two_households_are_never_offered_the_same_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    let first = sample("001-");
+    let second = String::from_utf8(first.clone()).unwrap().replace("6f1d2c9a-3b47", "other-household").replace("sabine.wendel@posteo", "nachbarin@posteo");
+    engine.process(&first, at("2027-04-06T06:45:00Z")).unwrap();
+    engine.process(second.as_bytes(), at("2027-04-06T06:46:00Z")).unwrap();
+    let cases = store.cases_with_status(Status::Proposed).unwrap();
+    assert_eq!(cases.len(), 2);
+    let a = store.case(cases[0]).unwrap().unwrap().proposed_slots().to_vec();
+    let b = store.case(cases[1]).unwrap().unwrap().proposed_slots().to_vec();
+    for x in &a {
+        for y in &b {
+            assert!(x.staff != y.staff || x.end <= y.start || y.end <= x.start, "{x:?} offered twice");
+        }
+    }
+}
+
+#[test]
+fn specialist_mail_is_forwarded_and_the_citizen_told_who_takes_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let out = app.engine(&store).process(&sample("020-"), at("2027-05-03T08:00:00Z")).unwrap();
+    assert!(matches!(out, Outcome::Created { status: Status::Forwarded, .. }), "{out:?}");
+    let outbox = store.outbox().unwrap();
+    assert_eq!(outbox.len(), 2);
+    assert!(outbox[0].to.starts_with("standesamt@"), "{}", outbox[0].to);
+    let forward = MessageParser::default().parse(&outbox[0].message).unwrap();
+    assert!(forward.attachments().any(|a| a.content_type().is_some_and(|c| c.ctype() == "message")));
+    let (_, _, notice) = read(&outbox[1].message);
+    assert!(notice.contains("Standesamt"), "{notice}");
+}
+
+#[test]
+fn automatic_mail_is_never_answered_and_unreadable_mail_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    for s in ["037-", "038-", "039-", "040-"] {
+        let out = engine.process(&sample(s), at("2027-06-01T08:00:00Z")).unwrap();
+        assert!(matches!(out, Outcome::Ignored { .. }), "{s}: {out:?}");
+    }
+    assert!(store.outbox().unwrap().is_empty());
+    let garbage = b"\x00\x01\x02 not a mail at all \xff\xfe";
+    let out = engine.process(garbage, at("2027-06-01T08:00:00Z")).unwrap();
+    let Outcome::Quarantined { case, .. } = out else { panic!("{out:?}") };
+    assert_eq!(store.case(case).unwrap().unwrap().status, Status::Unclassified);
+    assert!(store.outbox().unwrap().is_empty());
+    assert_eq!(engine.process(garbage, at("2027-06-01T08:01:00Z")).unwrap(), Outcome::AlreadyDone { case: Some(case) });
+}
+
+#[test]
+fn no_reply_senders_and_our_own_address_get_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    let own = reply("buergerbuero@hochheim.de", "Personalausweis", "x@y", "loop@hochheim.de", "Ich brauche einen Personalausweis.");
+    assert!(matches!(engine.process(&own, at("2027-06-01T08:00:00Z")).unwrap(), Outcome::Ignored { .. }));
+    let noreply = reply("no-reply@shop.example", "Personalausweis", "x@y", "n@shop.example", "Ich brauche einen Personalausweis.");
+    assert!(matches!(engine.process(&noreply, at("2027-06-01T08:00:00Z")).unwrap(), Outcome::Ignored { .. }));
+    assert!(store.outbox().unwrap().is_empty());
+}
