@@ -28,7 +28,9 @@ fn crude_decode(raw: &[u8]) -> Crude {
         Some(m) => (
             m.subject().unwrap_or("").to_string(),
             m.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
-            m.header("Content-Language").and_then(|h| h.as_text()).map(str::to_string),
+            m.header("Content-Language")
+                .and_then(|h| h.as_text())
+                .map(str::to_string),
         ),
         None => (String::new(), String::new(), None),
     };
@@ -53,7 +55,12 @@ fn crude_decode(raw: &[u8]) -> Crude {
             new_text.push('\n');
         }
     }
-    Crude { subject, new_text, quoted, content_language }
+    Crude {
+        subject,
+        new_text,
+        quoted,
+        content_language,
+    }
 }
 
 #[derive(Debug)]
@@ -67,7 +74,8 @@ struct Label {
 
 fn read_label(path: &Path) -> Label {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let v: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let v: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
     Label {
         kind: s("kind").unwrap_or_default(),
@@ -76,7 +84,11 @@ fn read_label(path: &Path) -> Label {
         concerns: v
             .get("concerns")
             .and_then(|x| x.as_array())
-            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         language: s("language"),
     }
@@ -95,7 +107,13 @@ fn cases() -> Vec<(String, Vec<u8>, Label)> {
         .map(|p| {
             let raw = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             let label = read_label(&p.with_extension("expect.toml"));
-            (p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), raw, label)
+            (
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                raw,
+                label,
+            )
         })
         .collect()
 }
@@ -117,27 +135,51 @@ fn requests_get_department_specialist_flag_and_concerns_of_their_label() {
         }
         checked += 1;
         let mail = crude_decode(&raw);
-        let c = rules.classify(&ClassifyInput { subject: &mail.subject, new_text: &mail.new_text, quoted: &mail.quoted });
+        let c = rules.classify(&ClassifyInput {
+            subject: &mail.subject,
+            new_text: &mail.new_text,
+            quoted: &mail.quoted,
+        });
         let mut wrong = Vec::new();
         if Some(&c.department) != label.department.as_ref() {
-            wrong.push(format!("department {} (want {:?})", c.department, label.department));
+            wrong.push(format!(
+                "department {} (want {:?})",
+                c.department, label.department
+            ));
         }
         if Some(c.needs_specialist) != label.needs_specialist {
             wrong.push(format!("needs_specialist {}", c.needs_specialist));
         }
-        let missing: Vec<&String> = label.concerns.iter().filter(|x| !c.concerns.contains(x)).collect();
+        let missing: Vec<&String> = label
+            .concerns
+            .iter()
+            .filter(|x| !c.concerns.contains(x))
+            .collect();
         if !missing.is_empty() {
             wrong.push(format!("missing concerns {missing:?}"));
         }
         if !(0.0..=1.0).contains(&c.confidence) || c.unclassified {
-            wrong.push(format!("confidence {} unclassified {}", c.confidence, c.unclassified));
+            wrong.push(format!(
+                "confidence {} unclassified {}",
+                c.confidence, c.unclassified
+            ));
         }
         if !wrong.is_empty() {
-            failures.push(format!("{name}: {} — got {:?}\n  {}", wrong.join(", "), c.concerns, c.reasons.join("\n  ")));
+            failures.push(format!(
+                "{name}: {} — got {:?}\n  {}",
+                wrong.join(", "),
+                c.concerns,
+                c.reasons.join("\n  ")
+            ));
         }
     }
     assert_eq!(checked, 31);
-    assert!(failures.is_empty(), "{} of {checked} requests wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} requests wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Extra concerns are allowed by the labels but each one is noise for staff: keep a
@@ -151,7 +193,11 @@ fn requests_raise_few_extra_concerns() {
             continue;
         }
         let mail = crude_decode(&raw);
-        let c = rules.classify(&ClassifyInput { subject: &mail.subject, new_text: &mail.new_text, quoted: &mail.quoted });
+        let c = rules.classify(&ClassifyInput {
+            subject: &mail.subject,
+            new_text: &mail.new_text,
+            quoted: &mail.quoted,
+        });
         for x in c.concerns.iter().filter(|x| !label.concerns.contains(x)) {
             extras.push(format!("{name}: {x}"));
         }
@@ -163,9 +209,14 @@ fn requests_raise_few_extra_concerns() {
 fn language_matches_label() {
     let mut failures = Vec::new();
     for (name, raw, label) in cases() {
-        let Some(want) = label.language.as_deref() else { continue };
+        let Some(want) = label.language.as_deref() else {
+            continue;
+        };
         let mail = crude_decode(&raw);
-        let got = language::detect(&format!("{}\n{}", mail.subject, mail.new_text), mail.content_language.as_deref());
+        let got = language::detect(
+            &format!("{}\n{}", mail.subject, mail.new_text),
+            mail.content_language.as_deref(),
+        );
         let want = match want {
             "de" => Language::De,
             "en" => Language::En,

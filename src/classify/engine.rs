@@ -28,8 +28,15 @@ struct Segment<'a> {
 impl<'a> Segment<'a> {
     fn new(original: &'a str) -> Self {
         let norm = normalize_mapped(original);
-        let sentences = sentences(&norm.text).into_iter().map(|s| (s.clone(), clauses(&norm.text, s))).collect();
-        Segment { original, norm, sentences }
+        let sentences = sentences(&norm.text)
+            .into_iter()
+            .map(|s| (s.clone(), clauses(&norm.text, s)))
+            .collect();
+        Segment {
+            original,
+            norm,
+            sentences,
+        }
     }
 }
 
@@ -77,7 +84,12 @@ fn scan(rules: &Rules, segments: &[Segment<'_>]) -> Scan {
                                 .map(|c| &text[c.clone()])
                                 .unwrap_or(stext);
                             if let Some(u) = p.unless.iter().find_map(|u| u.find(stext)) {
-                                out.notes.push(format!("{}: \"{}\" not counted: \"{}\" in the same sentence", concern.id, quote, u.as_str()));
+                                out.notes.push(format!(
+                                    "{}: \"{}\" not counted: \"{}\" in the same sentence",
+                                    concern.id,
+                                    quote,
+                                    u.as_str()
+                                ));
                                 continue;
                             }
                             let mut suppressed = false;
@@ -88,16 +100,28 @@ fn scan(rules: &Rules, segments: &[Segment<'_>]) -> Scan {
                                     Scope::Mail => continue,
                                 };
                                 if let Some(nm) = n.regex.find(hay) {
-                                    let why = n.note.clone().unwrap_or_else(|| format!("\"{}\"", nm.as_str()));
+                                    let why = n
+                                        .note
+                                        .clone()
+                                        .unwrap_or_else(|| format!("\"{}\"", nm.as_str()));
                                     match n.subtract {
                                         Some(w) => {
                                             let list = out.subtract.entry((di, ci)).or_default();
                                             if !list.iter().any(|(_, r)| r.contains(&n.source)) {
-                                                list.push((w, format!("{}: -{w:.1} ({why}; rule `{}`)", concern.id, n.source)));
+                                                list.push((
+                                                    w,
+                                                    format!(
+                                                        "{}: -{w:.1} ({why}; rule `{}`)",
+                                                        concern.id, n.source
+                                                    ),
+                                                ));
                                             }
                                         }
                                         None => {
-                                            out.notes.push(format!("{}: \"{}\" not counted: {why}", concern.id, quote));
+                                            out.notes.push(format!(
+                                                "{}: \"{}\" not counted: {why}",
+                                                concern.id, quote
+                                            ));
                                             suppressed = true;
                                             break;
                                         }
@@ -107,11 +131,26 @@ fn scan(rules: &Rules, segments: &[Segment<'_>]) -> Scan {
                             if suppressed {
                                 continue;
                             }
-                            if let Some((mc, mm)) = rules.mention_contexts.iter().find_map(|mc| mc.regex.find(clause).map(|mm| (mc, mm))) {
-                                out.notes.push(format!("{}: \"{}\" only mentioned ({}: \"{}\")", concern.id, quote, mc.note, mm.as_str()));
+                            if let Some((mc, mm)) = rules
+                                .mention_contexts
+                                .iter()
+                                .find_map(|mc| mc.regex.find(clause).map(|mm| (mc, mm)))
+                            {
+                                out.notes.push(format!(
+                                    "{}: \"{}\" only mentioned ({}: \"{}\")",
+                                    concern.id,
+                                    quote,
+                                    mc.note,
+                                    mm.as_str()
+                                ));
                                 continue;
                             }
-                            out.hits.push(Hit { concern: (di, ci), pattern: pi, at: (si, start), quote });
+                            out.hits.push(Hit {
+                                concern: (di, ci),
+                                pattern: pi,
+                                at: (si, start),
+                                quote,
+                            });
                         }
                     }
                 }
@@ -122,10 +161,18 @@ fn scan(rules: &Rules, segments: &[Segment<'_>]) -> Scan {
     for (di, dept) in rules.departments.iter().enumerate() {
         for (ci, concern) in dept.concerns.iter().enumerate() {
             for n in concern.negatives.iter().filter(|n| n.scope == Scope::Mail) {
-                let Some(nm) = segments.iter().find_map(|s| n.regex.find(&s.norm.text)) else { continue };
-                let why = n.note.clone().unwrap_or_else(|| format!("\"{}\" in the mail", nm.as_str()));
+                let Some(nm) = segments.iter().find_map(|s| n.regex.find(&s.norm.text)) else {
+                    continue;
+                };
+                let why = n
+                    .note
+                    .clone()
+                    .unwrap_or_else(|| format!("\"{}\" in the mail", nm.as_str()));
                 match n.subtract {
-                    Some(w) => out.subtract.entry((di, ci)).or_default().push((w, format!("{}: -{w:.1} ({why}; rule `{}`)", concern.id, n.source))),
+                    Some(w) => out.subtract.entry((di, ci)).or_default().push((
+                        w,
+                        format!("{}: -{w:.1} ({why}; rule `{}`)", concern.id, n.source),
+                    )),
                     None => {
                         if out.hits.iter().any(|h| h.concern == (di, ci)) {
                             out.notes.push(format!("{}: not raised: {why}", concern.id));
@@ -160,21 +207,40 @@ fn tally(rules: &Rules, scan: &Scan, dropped_generic: &HashSet<Cid>) -> Vec<Tall
         if scan.vetoed.contains(&h.concern) {
             continue;
         }
-        let Some(concern) = rules.departments.get(h.concern.0).and_then(|d| d.concerns.get(h.concern.1)) else { continue };
+        let Some(concern) = rules
+            .departments
+            .get(h.concern.0)
+            .and_then(|d| d.concerns.get(h.concern.1))
+        else {
+            continue;
+        };
         let generic = concern.patterns.get(h.pattern).is_some_and(|p| p.generic);
         if generic && dropped_generic.contains(&h.concern) {
             continue;
         }
-        by_concern.entry(h.concern).or_default().entry(h.pattern).or_default().push(h);
+        by_concern
+            .entry(h.concern)
+            .or_default()
+            .entry(h.pattern)
+            .or_default()
+            .push(h);
     }
     let mut out = Vec::new();
     for (cid, patterns) in by_concern {
-        let Some(concern) = rules.departments.get(cid.0).and_then(|d| d.concerns.get(cid.1)) else { continue };
+        let Some(concern) = rules
+            .departments
+            .get(cid.0)
+            .and_then(|d| d.concerns.get(cid.1))
+        else {
+            continue;
+        };
         let mut score = 0.0;
         let mut first = (usize::MAX, usize::MAX);
         let mut reasons = Vec::new();
         for (pi, hits) in &patterns {
-            let Some(p) = concern.patterns.get(*pi) else { continue };
+            let Some(p) = concern.patterns.get(*pi) else {
+                continue;
+            };
             let add = p.weight * repeat_factor(hits.len());
             score += add;
             let mut quotes: Vec<&str> = Vec::new();
@@ -184,9 +250,20 @@ fn tally(rules: &Rules, scan: &Scan, dropped_generic: &HashSet<Cid>) -> Vec<Tall
                     quotes.push(&h.quote);
                 }
             }
-            let shown = quotes.iter().map(|q| format!("\"{q}\"")).collect::<Vec<_>>().join(", ");
-            let times = if hits.len() > 1 { format!(" x{}", hits.len()) } else { String::new() };
-            reasons.push(format!("{}: {shown}{times} (+{add:.1}; rule `{}`)", concern.id, p.source));
+            let shown = quotes
+                .iter()
+                .map(|q| format!("\"{q}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let times = if hits.len() > 1 {
+                format!(" x{}", hits.len())
+            } else {
+                String::new()
+            };
+            reasons.push(format!(
+                "{}: {shown}{times} (+{add:.1}; rule `{}`)",
+                concern.id, p.source
+            ));
         }
         if let Some(subs) = scan.subtract.get(&cid) {
             for (w, why) in subs {
@@ -194,13 +271,23 @@ fn tally(rules: &Rules, scan: &Scan, dropped_generic: &HashSet<Cid>) -> Vec<Tall
                 reasons.push(why.clone());
             }
         }
-        out.push(Tally { concern: cid, score, first, reasons });
+        out.push(Tally {
+            concern: cid,
+            score,
+            first,
+            reasons,
+        });
     }
     out
 }
 
 fn is_raised(rules: &Rules, t: &Tally) -> bool {
-    let min = rules.departments.get(t.concern.0).and_then(|d| d.concerns.get(t.concern.1)).and_then(|c| c.min_score).unwrap_or(rules.threshold);
+    let min = rules
+        .departments
+        .get(t.concern.0)
+        .and_then(|d| d.concerns.get(t.concern.1))
+        .and_then(|c| c.min_score)
+        .unwrap_or(rules.threshold);
     t.score >= min && t.score > 0.0
 }
 
@@ -211,12 +298,21 @@ fn evaluate(rules: &Rules, segments: &[Segment<'_>]) -> (Vec<Tally>, Scan) {
     let raised: HashSet<&str> = first
         .iter()
         .filter(|t| is_raised(rules, t))
-        .filter_map(|t| rules.departments.get(t.concern.0).and_then(|d| d.concerns.get(t.concern.1)).map(|c| c.id.as_str()))
+        .filter_map(|t| {
+            rules
+                .departments
+                .get(t.concern.0)
+                .and_then(|d| d.concerns.get(t.concern.1))
+                .map(|c| c.id.as_str())
+        })
         .collect();
     let mut dropped = HashSet::new();
     for (di, d) in rules.departments.iter().enumerate() {
         for (ci, c) in d.concerns.iter().enumerate() {
-            if c.yields_to.iter().any(|y| y != &c.id && raised.contains(y.as_str())) {
+            if c.yields_to
+                .iter()
+                .any(|y| y != &c.id && raised.contains(y.as_str()))
+            {
                 dropped.insert((di, ci));
             }
         }
@@ -228,9 +324,20 @@ fn evaluate(rules: &Rules, segments: &[Segment<'_>]) -> (Vec<Tally>, Scan) {
     let mut scan = scan;
     for &(di, ci) in &dropped {
         if let Some(c) = rules.departments.get(di).and_then(|d| d.concerns.get(ci)) {
-            if scan.hits.iter().any(|h| h.concern == (di, ci) && c.patterns.get(h.pattern).is_some_and(|p| p.generic)) {
-                let to: Vec<&str> = c.yields_to.iter().filter(|y| raised.contains(y.as_str())).map(String::as_str).collect();
-                scan.notes.push(format!("{}: ambiguous words not counted, the mail is about {}", c.id, to.join(", ")));
+            if scan.hits.iter().any(|h| {
+                h.concern == (di, ci) && c.patterns.get(h.pattern).is_some_and(|p| p.generic)
+            }) {
+                let to: Vec<&str> = c
+                    .yields_to
+                    .iter()
+                    .filter(|y| raised.contains(y.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                scan.notes.push(format!(
+                    "{}: ambiguous words not counted, the mail is about {}",
+                    c.id,
+                    to.join(", ")
+                ));
             }
         }
     }
@@ -275,7 +382,13 @@ pub(super) fn classify(rules: &Rules, input: &ClassifyInput<'_>) -> Classificati
     let mut main_score = 0.0;
     let mut best_below = 0.0f64;
     for t in &tallies {
-        let Some((dept, concern)) = rules.departments.get(t.concern.0).and_then(|d| d.concerns.get(t.concern.1).map(|c| (d, c))) else { continue };
+        let Some((dept, concern)) = rules
+            .departments
+            .get(t.concern.0)
+            .and_then(|d| d.concerns.get(t.concern.1).map(|c| (d, c)))
+        else {
+            continue;
+        };
         if is_raised(rules, t) {
             if concerns.is_empty() {
                 main_score = t.score;
@@ -284,16 +397,28 @@ pub(super) fn classify(rules: &Rules, input: &ClassifyInput<'_>) -> Classificati
             if !departments.contains(&t.concern.0) {
                 departments.push(t.concern.0);
             }
-            reasons.push(format!("{} ({}): score {:.1}", concern.id, dept.id, t.score));
+            reasons.push(format!(
+                "{} ({}): score {:.1}",
+                concern.id, dept.id, t.score
+            ));
             reasons.extend(t.reasons.iter().cloned());
         } else {
             best_below = best_below.max(t.score);
-            reasons.push(format!("{}: score {:.1} below {:.1}, not raised ({})", concern.id, t.score, concern.min_score.unwrap_or(rules.threshold), t.reasons.join("; ")));
+            reasons.push(format!(
+                "{}: score {:.1} below {:.1}, not raised ({})",
+                concern.id,
+                t.score,
+                concern.min_score.unwrap_or(rules.threshold),
+                t.reasons.join("; ")
+            ));
         }
     }
     reasons.extend(scan.notes);
     let Some(&main_dept) = departments.first() else {
-        reasons.insert(0, "no rule fits: unclassified, for a person to look at".to_string());
+        reasons.insert(
+            0,
+            "no rule fits: unclassified, for a person to look at".to_string(),
+        );
         let confidence = if best_below > 0.0 { 0.2 } else { 0.1 };
         return Classification {
             department: "buergerbuero".into(),
@@ -304,7 +429,11 @@ pub(super) fn classify(rules: &Rules, input: &ClassifyInput<'_>) -> Classificati
             unclassified: true,
         };
     };
-    let department = rules.departments.get(main_dept).map(|d| d.id.clone()).unwrap_or_else(|| "buergerbuero".into());
+    let department = rules
+        .departments
+        .get(main_dept)
+        .map(|d| d.id.clone())
+        .unwrap_or_else(|| "buergerbuero".into());
     Classification {
         needs_specialist: department != "buergerbuero",
         department,

@@ -146,11 +146,18 @@ pub struct Classification {
 #[derive(Debug, Error)]
 pub enum RulesError {
     #[error("{file}: cannot read: {source}")]
-    Io { file: PathBuf, source: std::io::Error },
+    Io {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{file}: {message}")]
     Syntax { file: PathBuf, message: String },
     #[error("{file}: rule {rule}: bad regex: {source}")]
-    Regex { file: PathBuf, rule: String, source: Box<regex::Error> },
+    Regex {
+        file: PathBuf,
+        rule: String,
+        source: Box<regex::Error>,
+    },
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },
 }
@@ -158,14 +165,35 @@ pub enum RulesError {
 /// The shipped rule files, compiled into the binary.
 const BUILTIN: &[(&str, &str)] = &[
     ("rules/common.toml", include_str!("../../rules/common.toml")),
-    ("rules/buergerbuero.toml", include_str!("../../rules/buergerbuero.toml")),
-    ("rules/standesamt.toml", include_str!("../../rules/standesamt.toml")),
-    ("rules/ordnungsamt.toml", include_str!("../../rules/ordnungsamt.toml")),
+    (
+        "rules/buergerbuero.toml",
+        include_str!("../../rules/buergerbuero.toml"),
+    ),
+    (
+        "rules/standesamt.toml",
+        include_str!("../../rules/standesamt.toml"),
+    ),
+    (
+        "rules/ordnungsamt.toml",
+        include_str!("../../rules/ordnungsamt.toml"),
+    ),
     ("rules/bauamt.toml", include_str!("../../rules/bauamt.toml")),
-    ("rules/steueramt.toml", include_str!("../../rules/steueramt.toml")),
-    ("rules/kinderbetreuung.toml", include_str!("../../rules/kinderbetreuung.toml")),
-    ("rules/soziales.toml", include_str!("../../rules/soziales.toml")),
-    ("rules/friedhof.toml", include_str!("../../rules/friedhof.toml")),
+    (
+        "rules/steueramt.toml",
+        include_str!("../../rules/steueramt.toml"),
+    ),
+    (
+        "rules/kinderbetreuung.toml",
+        include_str!("../../rules/kinderbetreuung.toml"),
+    ),
+    (
+        "rules/soziales.toml",
+        include_str!("../../rules/soziales.toml"),
+    ),
+    (
+        "rules/friedhof.toml",
+        include_str!("../../rules/friedhof.toml"),
+    ),
     ("rules/umwelt.toml", include_str!("../../rules/umwelt.toml")),
 ];
 
@@ -202,7 +230,9 @@ impl Rules {
     }
 
     /// Compile rule file texts; the paths only name the files in errors.
-    pub fn from_sources<'a>(sources: impl IntoIterator<Item = (PathBuf, &'a str)>) -> Result<Rules, RulesError> {
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (PathBuf, &'a str)>,
+    ) -> Result<Rules, RulesError> {
         load::compile(sources)
     }
 
@@ -212,7 +242,9 @@ impl Rules {
 
     /// A concern by id, with the department owning it.
     pub fn concern(&self, id: &str) -> Option<(&Department, &Concern)> {
-        self.departments.iter().find_map(|d| d.concerns.iter().find(|c| c.id == id).map(|c| (d, c)))
+        self.departments
+            .iter()
+            .find_map(|d| d.concerns.iter().find(|c| c.id == id).map(|c| (d, c)))
     }
 
     /// Classify one mail (see `engine` for how scores, negatives and mentions work).
@@ -220,3 +252,6 @@ impl Rules {
         engine::classify(self, input)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,8 +21,16 @@ pub struct Normalized {
 impl Normalized {
     /// The original text behind a byte range of the normalised text.
     pub fn original<'a>(&self, original: &'a str, range: Range<usize>) -> &'a str {
-        let start = self.map.get(range.start).copied().unwrap_or(self.original_len);
-        let end = self.map.get(range.end).copied().unwrap_or(self.original_len);
+        let start = self
+            .map
+            .get(range.start)
+            .copied()
+            .unwrap_or(self.original_len);
+        let end = self
+            .map
+            .get(range.end)
+            .copied()
+            .unwrap_or(self.original_len);
         // A match may end inside an expanded char (ä → "ae"): fall back to the end of
         // that char so the quote is never cut in the middle of a UTF-8 sequence.
         let mut end = end.max(start);
@@ -124,14 +132,18 @@ pub fn normalize_mapped(s: &str) -> Normalized {
             }
         }
     }
-    Normalized { text, map, original_len: s.len() }
+    Normalized {
+        text,
+        map,
+        original_len: s.len(),
+    }
 }
 
 /// Sentences of normalised text as byte ranges (terminator included).
 ///
 /// Ends at `.`, `!`, `?`, `;` before a space, and at a paragraph break. A full stop after
-/// a digit ("am 30. Juni", "8.9.") or after a short word ("Str.", "geb.", "Dr.", "z.B.")
-/// does not end a sentence.
+/// a digit ("am 30. Juni", "8.9."), an initial or a known abbreviation ("Str.", "geb.",
+/// "Dr.", "z.B.") does not end a sentence.
 pub fn sentences(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
@@ -156,12 +168,21 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// Abbreviations after which a full stop does not end the sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "str", "dr", "geb", "ca", "nr", "hr", "fr", "tel", "bzw", "usw", "ggf", "evtl", "inkl", "zzgl",
+    "etc", "mr", "mrs", "ms", "st", "prof", "abt", "vgl", "sog", "max", "min", "mind", "jan",
+    "feb", "apr", "aug", "sept", "okt", "nov", "dez", "no", "hausnr", "mo", "di", "mi", "do", "sa",
+    "so",
+];
+
 fn short_word_or_digit_before(before: &str) -> bool {
     let word: &str = before.rsplit([' ', '\n', '(']).next().unwrap_or("");
     match word.chars().last() {
         None => false,
         Some(c) if c.is_ascii_digit() => true,
-        Some(_) => word.chars().filter(|c| c.is_alphabetic()).count() <= 3 || word.contains('.'),
+        // "z.b", "u.a", "d.h": an inner full stop marks an abbreviation; so does an initial.
+        Some(_) => word.contains('.') || word.chars().count() == 1 || ABBREVIATIONS.contains(&word),
     }
 }
 
@@ -174,10 +195,10 @@ fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
     }
 }
 
-/// Clause borders inside a sentence: commas, colons, parentheses, spaced dashes, and a
+/// Clause borders inside a sentence: commas, colons, spaced dashes, and a
 /// conjunction that starts a new clause with its own subject ("…, und wir brauchen").
 static CLAUSE_BREAK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[,:()\[\]]| - | / |\b(?:und|aber|sondern|and|but)\b (?:ich|wir|i|we)\b|\b(?:aber|sondern|but)\b")
+    Regex::new(r"[,:]| - | / |\b(?:und|aber|sondern|and|but)\b (?:ich|wir|i|we)\b|\b(?:aber|sondern|but)\b")
         .expect("static regex")
 });
 
@@ -188,7 +209,11 @@ pub fn clauses(text: &str, sentence: Range<usize>) -> Vec<Range<usize>> {
     let mut start = 0;
     for m in CLAUSE_BREAK.find_iter(s) {
         // A conjunction opens the next clause, punctuation closes the current one.
-        let (end, next) = if m.as_str().starts_with(char::is_alphabetic) { (m.start(), m.start()) } else { (m.start(), m.end()) };
+        let (end, next) = if m.as_str().starts_with(char::is_alphabetic) {
+            (m.start(), m.start())
+        } else {
+            (m.start(), m.end())
+        };
         push_trimmed(text, sentence.start + start..sentence.start + end, &mut out);
         start = next;
     }
@@ -202,7 +227,10 @@ mod tests {
 
     #[test]
     fn folds_umlauts_sharp_s_case_and_accents() {
-        assert_eq!(normalize("Personalausweiß FÜR Müller, Straße, Inês, Aydın"), "personalausweiss fuer mueller, strasse, ines, aydin");
+        assert_eq!(
+            normalize("Personalausweiß FÜR Müller, Straße, Inês, Aydın"),
+            "personalausweiss fuer mueller, strasse, ines, aydin"
+        );
     }
 
     #[test]
@@ -213,13 +241,22 @@ mod tests {
 
     #[test]
     fn wrapped_lines_join_and_paragraphs_break() {
-        assert_eq!(normalize("ich brauche einen\r\nneuen  Pass.\n\n\nDanke"), "ich brauche einen neuen pass.\ndanke");
-        assert_eq!(normalize("Termine:\n- Mittwoch\n- Freitag"), "termine:\n- mittwoch\n- freitag");
+        assert_eq!(
+            normalize("ich brauche einen\r\nneuen  Pass.\n\n\nDanke"),
+            "ich brauche einen neuen pass.\ndanke"
+        );
+        assert_eq!(
+            normalize("Termine:\n- Mittwoch\n- Freitag"),
+            "termine:\n- mittwoch\n- freitag"
+        );
     }
 
     #[test]
     fn typographic_dashes_and_quotes_are_plain() {
-        assert_eq!(normalize("Reisepass – „dringend“"), "reisepass - \"dringend\"");
+        assert_eq!(
+            normalize("Reisepass – „dringend“"),
+            "reisepass - \"dringend\""
+        );
     }
 
     #[test]
@@ -227,21 +264,53 @@ mod tests {
         let orig = "Grüße: Reisepässe bitte";
         let n = normalize_mapped(orig);
         let start = n.text.find("reisepaesse").unwrap_or(0);
-        assert_eq!(n.original(orig, start..start + "reisepaesse".len()), "Reisepässe");
+        assert_eq!(
+            n.original(orig, start..start + "reisepaesse".len()),
+            "Reisepässe"
+        );
     }
 
     #[test]
     fn sentences_skip_abbreviations_and_ordinals() {
-        let t = normalize("Unser Sohn (geb. 03.02.2026) am 30. Juni. Dr. Feldmann fragt: geht das? Ja");
+        let t =
+            normalize("Unser Sohn (geb. 03.02.2026) am 30. Juni. Dr. Feldmann fragt: geht das? Ja");
         let s: Vec<&str> = sentences(&t).into_iter().map(|r| &t[r]).collect();
-        assert_eq!(s, vec!["unser sohn (geb. 03.02.2026) am 30. juni.", "dr. feldmann fragt: geht das?", "ja"]);
+        assert_eq!(
+            s,
+            vec![
+                "unser sohn (geb. 03.02.2026) am 30. juni.",
+                "dr. feldmann fragt: geht das?",
+                "ja"
+            ]
+        );
+        let t = normalize("Die Urkunden haben wir da. Um den Pass z.B. kümmern wir uns.");
+        let s: Vec<&str> = sentences(&t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(
+            s,
+            vec![
+                "die urkunden haben wir da.",
+                "um den pass z.b. kuemmern wir uns."
+            ]
+        );
     }
 
     #[test]
     fn clauses_split_at_commas_and_new_subjects() {
-        let t = normalize("Die Bestätigung liegt uns vor und wir brauchen eine Meldebescheinigung, danke.");
+        let t = normalize(
+            "Die Bestätigung liegt uns vor und wir brauchen eine Meldebescheinigung, danke.",
+        );
         let s = sentences(&t);
-        let c: Vec<&str> = clauses(&t, s[0].clone()).into_iter().map(|r| &t[r]).collect();
-        assert_eq!(c, vec!["die bestaetigung liegt uns vor", "und wir brauchen eine meldebescheinigung", "danke."]);
+        let c: Vec<&str> = clauses(&t, s[0].clone())
+            .into_iter()
+            .map(|r| &t[r])
+            .collect();
+        assert_eq!(
+            c,
+            vec![
+                "die bestaetigung liegt uns vor",
+                "und wir brauchen eine meldebescheinigung",
+                "danke."
+            ]
+        );
     }
 }

@@ -18,33 +18,234 @@ pub enum Language {
 }
 
 const DE: &[&str] = &[
-    "und", "ich", "wir", "sie", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "ist",
-    "sind", "bin", "nicht", "mit", "für", "fuer", "auf", "auch", "bitte", "danke", "möchte", "möchten", "mein", "meine",
-    "meinen", "meiner", "unser", "unsere", "unseren", "uns", "mich", "mir", "ihr", "ihre", "ihnen", "zu", "von", "vom",
-    "zum", "zur", "bei", "beim", "nach", "aber", "oder", "wenn", "dass", "wie", "wäre", "haben", "habe", "hat", "kann",
-    "können", "könnten", "würde", "gerne", "gern", "noch", "schon", "nur", "sehr", "vielen", "liebe", "lieber", "grüße",
-    "gruß", "hallo", "guten", "tag", "damen", "herren", "freundlichen", "jeweils", "uhr", "ab", "sich", "es", "er",
-    "da", "dann", "hier", "dort", "ja", "nein", "keine", "kein", "etwas", "immer", "leider", "morgen", "heute",
+    "und",
+    "ich",
+    "wir",
+    "sie",
+    "der",
+    "die",
+    "das",
+    "den",
+    "dem",
+    "des",
+    "ein",
+    "eine",
+    "einen",
+    "einem",
+    "einer",
+    "ist",
+    "sind",
+    "bin",
+    "nicht",
+    "mit",
+    "für",
+    "fuer",
+    "auf",
+    "auch",
+    "bitte",
+    "danke",
+    "möchte",
+    "möchten",
+    "mein",
+    "meine",
+    "meinen",
+    "meiner",
+    "unser",
+    "unsere",
+    "unseren",
+    "uns",
+    "mich",
+    "mir",
+    "ihr",
+    "ihre",
+    "ihnen",
+    "zu",
+    "von",
+    "vom",
+    "zum",
+    "zur",
+    "bei",
+    "beim",
+    "nach",
+    "aber",
+    "oder",
+    "wenn",
+    "dass",
+    "wie",
+    "wäre",
+    "haben",
+    "habe",
+    "hat",
+    "kann",
+    "können",
+    "könnten",
+    "würde",
+    "gerne",
+    "gern",
+    "noch",
+    "schon",
+    "nur",
+    "sehr",
+    "vielen",
+    "liebe",
+    "lieber",
+    "grüße",
+    "gruß",
+    "hallo",
+    "guten",
+    "tag",
+    "damen",
+    "herren",
+    "freundlichen",
+    "jeweils",
+    "uhr",
+    "ab",
+    "sich",
+    "es",
+    "er",
+    "da",
+    "dann",
+    "hier",
+    "dort",
+    "ja",
+    "nein",
+    "keine",
+    "kein",
+    "etwas",
+    "immer",
+    "leider",
+    "morgen",
+    "heute",
 ];
 
 const EN: &[&str] = &[
-    "and", "the", "i", "we", "you", "is", "are", "not", "with", "for", "on", "at", "of", "to", "my", "our",
-    "your", "me", "us", "would", "could", "can", "please", "thanks", "thank", "be", "have", "has", "need", "a",
-    "this", "that", "it", "from", "or", "if", "but", "just", "any", "some", "dear", "hello", "hi", "regards", "best",
-    "kind", "sincerely", "there", "they", "their", "do", "does", "what", "which", "when", "how", "by", "since",
-    "after", "before", "evening", "evenings", "morning", "time", "office", "out", "back", "until", "i'm", "i’m",
+    "and",
+    "the",
+    "i",
+    "we",
+    "you",
+    "is",
+    "are",
+    "not",
+    "with",
+    "for",
+    "on",
+    "at",
+    "of",
+    "to",
+    "my",
+    "our",
+    "your",
+    "me",
+    "us",
+    "would",
+    "could",
+    "can",
+    "please",
+    "thanks",
+    "thank",
+    "be",
+    "have",
+    "has",
+    "need",
+    "a",
+    "this",
+    "that",
+    "it",
+    "from",
+    "or",
+    "if",
+    "but",
+    "just",
+    "any",
+    "some",
+    "dear",
+    "hello",
+    "hi",
+    "regards",
+    "best",
+    "kind",
+    "sincerely",
+    "there",
+    "they",
+    "their",
+    "do",
+    "does",
+    "what",
+    "which",
+    "when",
+    "how",
+    "by",
+    "since",
+    "after",
+    "before",
+    "evening",
+    "evenings",
+    "morning",
+    "time",
+    "office",
+    "out",
+    "back",
+    "until",
+    "i'm",
+    "i’m",
 ];
 
 const OTHER: &[&str] = &[
     // French
-    "je", "nous", "vous", "le", "la", "les", "et", "est", "pour", "avec", "une", "du", "merci", "bonjour", "votre",
+    "je",
+    "nous",
+    "vous",
+    "le",
+    "la",
+    "les",
+    "et",
+    "est",
+    "pour",
+    "avec",
+    "une",
+    "du",
+    "merci",
+    "bonjour",
+    "votre",
     // Spanish / Italian
-    "el", "los", "las", "y", "es", "para", "con", "una", "gracias", "hola", "il", "di", "che", "per", "sono", "grazie",
-    "buongiorno", "mi", "por", "favor",
+    "el",
+    "los",
+    "las",
+    "y",
+    "es",
+    "para",
+    "con",
+    "una",
+    "gracias",
+    "hola",
+    "il",
+    "di",
+    "che",
+    "per",
+    "sono",
+    "grazie",
+    "buongiorno",
+    "mi",
+    "por",
+    "favor",
     // Turkish
-    "ve", "bir", "bu", "ben", "için", "merhaba", "teşekkürler", "lütfen",
+    "ve",
+    "bir",
+    "bu",
+    "ben",
+    "için",
+    "merhaba",
+    "teşekkürler",
+    "lütfen",
     // Polish
-    "jest", "nie", "się", "dzień", "dobry", "dziękuję", "proszę",
+    "jest",
+    "nie",
+    "się",
+    "dzień",
+    "dobry",
+    "dziękuję",
+    "proszę",
 ];
 
 /// Detect from the citizen's new text (and subject); `content_language` is a hint only.
@@ -71,17 +272,19 @@ pub fn detect(text: &str, content_language: Option<&str>) -> Language {
             de += 1;
         }
     }
-    let hint = content_language.map(|h| h.trim().to_ascii_lowercase()).and_then(|h| {
-        if h.starts_with("de") {
-            Some(Language::De)
-        } else if h.starts_with("en") {
-            Some(Language::En)
-        } else if h.is_empty() {
-            None
-        } else {
-            Some(Language::Other)
-        }
-    });
+    let hint = content_language
+        .map(|h| h.trim().to_ascii_lowercase())
+        .and_then(|h| {
+            if h.starts_with("de") {
+                Some(Language::De)
+            } else if h.starts_with("en") {
+                Some(Language::En)
+            } else if h.is_empty() {
+                None
+            } else {
+                Some(Language::Other)
+            }
+        });
     let total = de + en + other;
     if total < 3 {
         // Too little text to judge ("Termin 3"): the hint, else the office's language.
@@ -93,8 +296,12 @@ pub fn detect(text: &str, content_language: Option<&str>) -> Language {
     }
     // A clear winner needs a third more hits than the runner-up; otherwise the hint
     // decides between the two close ones.
-    let mut ranked = [(de, Language::De), (en, Language::En), (other, Language::Other)];
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut ranked = [
+        (de, Language::De),
+        (en, Language::En),
+        (other, Language::Other),
+    ];
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     let (best, lang) = ranked[0];
     let (second, runner) = ranked[1];
     if best * 3 >= second * 4 {
@@ -112,12 +319,19 @@ mod tests {
 
     #[test]
     fn german_mail_is_de() {
-        assert_eq!(detect("Hallo, ich brauche einen neuen Personalausweis. Viele Grüße", None), Language::De);
+        assert_eq!(
+            detect(
+                "Hallo, ich brauche einen neuen Personalausweis. Viele Grüße",
+                None
+            ),
+            Language::De
+        );
     }
 
     #[test]
     fn english_mail_with_german_nouns_is_en() {
-        let t = "Hi there, my partner and I still have to register our new address (the Anmeldung). \
+        let t =
+            "Hi there, my partner and I still have to register our new address (the Anmeldung). \
                  We have the Wohnungsgeberbestätigung ready. Best regards";
         assert_eq!(detect(t, Some("de-DE")), Language::En);
     }
@@ -131,7 +345,13 @@ mod tests {
 
     #[test]
     fn french_mail_is_other() {
-        assert_eq!(detect("Bonjour, je voudrais une carte d'identité pour ma fille. Merci", None), Language::Other);
+        assert_eq!(
+            detect(
+                "Bonjour, je voudrais une carte d'identité pour ma fille. Merci",
+                None
+            ),
+            Language::Other
+        );
     }
 
     #[test]
