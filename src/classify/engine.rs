@@ -292,10 +292,15 @@ fn is_raised(rules: &Rules, t: &Tally) -> bool {
 }
 
 /// Scan and score, with the generic-word pass (step 4 of the module doc).
+///
+/// A concern yields only to a concern raised by its unambiguous words alone, so two
+/// concerns that yield to each other ("Ausweis" and "verloren") cannot wipe each other out.
 fn evaluate(rules: &Rules, segments: &[Segment<'_>]) -> (Vec<Tally>, Scan) {
     let scan = scan(rules, segments);
     let first = tally(rules, &scan, &HashSet::new());
-    let raised: HashSet<&str> = first
+    let all: HashSet<Cid> = scan.hits.iter().map(|h| h.concern).collect();
+    let firm = tally(rules, &scan, &all);
+    let raised: HashSet<&str> = firm
         .iter()
         .filter(|t| is_raised(rules, t))
         .filter_map(|t| {

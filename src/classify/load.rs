@@ -249,18 +249,19 @@ pub fn compile<'a>(
             let mut negatives = Vec::new();
             for n in &c.negative {
                 let rule = format!("{} negative `{}`", c.id, n.regex);
-                let scope =
-                    match n.scope.as_deref().unwrap_or("sentence") {
-                        "clause" => Scope::Clause,
-                        "sentence" => Scope::Sentence,
-                        "mail" => Scope::Mail,
-                        other => return Err(RulesError::Invalid {
+                let scope = match n.scope.as_deref().unwrap_or("sentence") {
+                    "clause" => Scope::Clause,
+                    "sentence" => Scope::Sentence,
+                    "mail" => Scope::Mail,
+                    other => {
+                        return Err(RulesError::Invalid {
                             file,
                             message: format!(
                                 "rule {rule}: scope `{other}` is not one of clause, sentence, mail"
                             ),
-                        }),
-                    };
+                        })
+                    }
+                };
                 let subtract = match n.subtract {
                     Some(s) => Some(check_weight(&file, &rule, s)?),
                     None => None,

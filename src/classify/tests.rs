@@ -328,6 +328,29 @@ fn anmelden_with_an_object_of_another_concern_is_that_concern() {
 }
 
 #[test]
+fn a_lost_id_is_the_id_concern_but_two_ambiguous_words_do_not_cancel_out() {
+    assert_concerns(
+        "",
+        "Ich habe meinen Geldbeutel mit Ausweis verloren und brauche einen neuen Personalausweis.",
+        &["personalausweis"],
+    );
+    assert_concerns(
+        "",
+        "Ich habe am Bahnhof einen Ausweis gefunden.",
+        &["fundsache"],
+    );
+    // "verloren" and "Ausweis" are both ambiguous: neither silences the other.
+    let c = concerns(
+        "",
+        "Ich habe meine Geldbörse verloren, mein Ausweis war auch drin.",
+    );
+    assert!(
+        c.contains(&"fundsache".to_string()) && c.contains(&"personalausweis".to_string()),
+        "{c:?}"
+    );
+}
+
+#[test]
 fn a_food_bank_volunteer_is_no_social_case() {
     let c = classify(
         "Führungszeugnis für Ehrenamt",
@@ -449,6 +472,11 @@ fn own_mails_in_everyday_wording() {
         ("Kita", "We are looking for a daycare place for our daughter from August.", &["kita"], "kinderbetreuung"),
         ("Pass verloren", "Ich habe meinen Reisepass im Urlaub verloren und brauche einen neuen.", &["reisepass"], "buergerbuero"),
         ("Lärm", "Der Nachbar mäht jeden Sonntag um 7 Uhr Rasen, der Lärm ist unerträglich.", &["laermbeschwerde"], "ordnungsamt"),
+        ("Umzug", "Wir sind innerhalb von Hochheim umgezogen. Was müssen wir tun?", &["anmeldung"], "buergerbuero"),
+        ("Kindergeld", "Für das Kindergeld brauche ich eine Bescheinigung, dass ich hier gemeldet bin.", &["meldebescheinigung"], "buergerbuero"),
+        ("Daten", "Ich möchte nicht, dass meine Daten an Parteien weitergegeben werden.", &["uebermittlungssperre"], "buergerbuero"),
+        ("Bundeswehr", "Mein Sohn wird 17. Er möchte keine Werbung von der Bundeswehr bekommen.", &["uebermittlungssperre"], "buergerbuero"),
+        ("Nachbarn", "Die Nachbarn feiern jedes Wochenende bis 4 Uhr morgens Party, es ist unerträglich.", &["laermbeschwerde"], "ordnungsamt"),
     ];
     for (subject, text, want, dept) in cases {
         let c = classify(subject, text);
