@@ -374,6 +374,26 @@ fn wohnung_gefunden_is_no_fundsache() {
     );
 }
 
+#[test]
+fn false_friends_raise_nothing_or_only_the_real_concern() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("Danke", "Vielen Dank für den schnellen Termin! Das passt uns gut.", &[]),
+        ("Newsletter", "Ich möchte mich für den Newsletter der Stadt anmelden.", &[]),
+        ("Kurs", "Wo kann ich mich zum Erste-Hilfe-Kurs anmelden?", &[]),
+        ("Nebenan", "Die Hochzeitsfeier nebenan war bis 3 Uhr nachts extrem laut.", &["laermbeschwerde"]),
+        ("Reisepass", "Ich brauche einen Reisepass. Ab 17 Uhr bin ich zu Hause, weil ich die Kinder von der Kita abhole.", &["reisepass"]),
+        ("Reisepass", "Ich brauche einen Reisepass. Dienstags bin ich auf dem Friedhof.", &["reisepass"]),
+        ("Ref", "Regarding the case ID you sent me, is the appointment confirmed?", &[]),
+        ("Passport", "I need a passport; my boarding pass is for June.", &["reisepass"]),
+        ("Hello", "Could you pass by on Tuesday evening?", &[]),
+        ("Laut Zeitung", "Laut Zeitung kommen Sie auch nach Hause. Ich brauche eine Meldebescheinigung.", &["meldebescheinigung"]),
+        ("Vater", "Mein Vater, geboren 1939, braucht einen neuen Personalausweis. Er ist 1939 in Breslau geboren.", &["personalausweis"]),
+    ];
+    for (subject, text, want) in cases {
+        assert_eq!(&concerns(subject, text), want, "{text}");
+    }
+}
+
 // ---- verdict shape ------------------------------------------------------------------------
 
 #[test]
@@ -470,6 +490,12 @@ fn own_mails_in_everyday_wording() {
         ("Rente", "Meine Mutter braucht eine Lebensbescheinigung für ihre Rente aus Italien.", &["lebensbescheinigung"], "buergerbuero"),
         ("Baum", "In der Weinbergstraße ist ein Baum umgestürzt und liegt auf dem Gehweg.", &["baum"], "umwelt"),
         ("Kita", "We are looking for a daycare place for our daughter from August.", &["kita"], "kinderbetreuung"),
+        ("Ausweis", "Bitte um einen Termin für die Ausweisabholung.", &["personalausweis"], "buergerbuero"),
+        ("Registration", "I need to register at my new address in Hochheim.", &["anmeldung"], "buergerbuero"),
+        ("Docs", "I need my diplomas certified for a job application.", &["beglaubigung"], "buergerbuero"),
+        ("Umzug", "Wir sind von Frankfurt nach Hochheim gezogen. Die Anmeldung für uns vier wäre dringend.", &["anmeldung"], "buergerbuero"),
+        ("Nebenwohnung", "Ich gebe meine Nebenwohnung auf und möchte sie abmelden.", &["abmeldung"], "buergerbuero"),
+        ("Wahl", "Wir sind zur Wahl im Urlaub und möchten vorher per Brief wählen.", &["briefwahl"], "buergerbuero"),
         ("Pass verloren", "Ich habe meinen Reisepass im Urlaub verloren und brauche einen neuen.", &["reisepass"], "buergerbuero"),
         ("Lärm", "Der Nachbar mäht jeden Sonntag um 7 Uhr Rasen, der Lärm ist unerträglich.", &["laermbeschwerde"], "ordnungsamt"),
         ("Umzug", "Wir sind innerhalb von Hochheim umgezogen. Was müssen wir tun?", &["anmeldung"], "buergerbuero"),
