@@ -1,6 +1,7 @@
 //! Scoring a mail against the compiled rules.
 //!
-//! 1. Subject and new text are normalised and cut into sentences and clauses.
+//! 1. Subject and new text are normalised, addresses (street + house number) blanked,
+//!    and the text is cut into sentences and clauses.
 //! 2. Every pattern of every concern is run per sentence. A match counts as a hit unless
 //!    - its `with` regex is missing from the sentence,
 //!    - one of its `unless` regexes, or a negative of its concern (clause or sentence
@@ -12,7 +13,7 @@
 //! 4. A concern yielding to a raised concern loses its `generic` hits and is re-scored.
 //! 5. Only when subject and new text raise nothing is the quoted text consulted.
 
-use super::normalize::{clauses, normalize_mapped, sentences, Normalized};
+use super::normalize::{clauses, mask_addresses, normalize_mapped, sentences, Normalized};
 use super::{Classification, ClassifyInput, Rules, Scope};
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -27,7 +28,8 @@ struct Segment<'a> {
 
 impl<'a> Segment<'a> {
     fn new(original: &'a str) -> Self {
-        let norm = normalize_mapped(original);
+        let mut norm = normalize_mapped(original);
+        norm.text = mask_addresses(&norm.text);
         let sentences = sentences(&norm.text)
             .into_iter()
             .map(|s| (s.clone(), clauses(&norm.text, s)))

@@ -139,6 +139,30 @@ pub fn normalize_mapped(s: &str) -> Normalized {
     }
 }
 
+/// A street name with its house number ("friedhofstrasse 3", "am laternenweg 5a").
+static STREET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[\w-]*(strasse|str\.|str|weg|gasse|pfad|allee|damm|ring|ufer|steig|chaussee) \d{1,4} ?[a-z]?\b")
+        .expect("static regex")
+});
+
+/// Street names with a house number blanked out (same byte length, so offsets hold):
+/// an address such as "Friedhofstraße 3" or "Am Laternenweg 5" names no concern.
+pub fn mask_addresses(text: &str) -> String {
+    STREET
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            let mut out = String::new();
+            for ch in c.get(0).map_or("", |m| m.as_str()).chars() {
+                if ch == ' ' {
+                    out.push(' ');
+                } else {
+                    out.extend(std::iter::repeat_n('_', ch.len_utf8()));
+                }
+            }
+            out
+        })
+        .into_owned()
+}
+
 /// Sentences of normalised text as byte ranges (terminator included).
 ///
 /// Ends at `.`, `!`, `?`, `;` before a space, and at a paragraph break. A full stop after
@@ -249,6 +273,18 @@ mod tests {
             normalize("Termine:\n- Mittwoch\n- Freitag"),
             "termine:\n- mittwoch\n- freitag"
         );
+    }
+
+    #[test]
+    fn addresses_are_masked_keeping_offsets() {
+        let t = normalize(
+            "Schlagloch vor Friedhofstraße 3a, Am Laternenweg 12 ist dunkel; Krippenplatz 2028",
+        );
+        let m = mask_addresses(&t);
+        assert_eq!(m.len(), t.len());
+        assert!(m.starts_with("schlagloch vor ___"), "{m}");
+        assert!(!m.contains("friedhof") && !m.contains("laterne"), "{m}");
+        assert!(m.contains("krippenplatz 2028"), "{m}");
     }
 
     #[test]

@@ -394,6 +394,15 @@ fn false_friends_raise_nothing_or_only_the_real_concern() {
     }
 }
 
+#[test]
+fn an_address_names_no_concern() {
+    assert_concerns(
+        "",
+        "Ich brauche eine Meldebescheinigung.\nAm Laternenweg 5, Friedhofstraße 3",
+        &["meldebescheinigung"],
+    );
+}
+
 // ---- verdict shape ------------------------------------------------------------------------
 
 #[test]
