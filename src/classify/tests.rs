@@ -689,3 +689,143 @@ fn unknown_yields_to_is_refused() {
         .unwrap_or_default();
     assert!(msg.contains("unknown concern `gibtsnicht`"), "{msg}");
 }
+
+// ---- engine features on a small rule set --------------------------------------------------
+
+const FEATURES: &str = r#"
+id = "buergerbuero"
+name = "Bürgerbüro"
+name_en = "Citizens' Office"
+forward_to = "buergerbuero@hochheim.de"
+home_visit = true
+
+[[concerns]]
+id = "alpha"
+name = "Alpha"
+name_en = "alpha"
+yields_to = ["beta"]
+[[concerns.patterns]]
+regex = '\balpha\b'
+weight = 3.0
+[[concerns.patterns]]
+regex = '\bvague\b'
+weight = 3.0
+generic = true
+[[concerns.patterns]]
+regex = '\bpaired\b'
+weight = 3.0
+with = '\bpartner\b'
+[[concerns.patterns]]
+regex = '\bguarded\b'
+weight = 3.0
+unless = ['\bguard\b']
+[[concerns.negative]]
+regex = '\bclausekill\b'
+scope = "clause"
+[[concerns.negative]]
+regex = '\bminus\b'
+scope = "mail"
+subtract = 2.0
+
+[[concerns]]
+id = "beta"
+name = "Beta"
+name_en = "beta"
+min_score = 4.0
+[[concerns.patterns]]
+regex = '\bbeta\b'
+weight = 3.0
+[[concerns.patterns]]
+regex = '\bbetaplus\b'
+weight = 2.0
+[[concerns.negative]]
+regex = '\bveto\b'
+scope = "mail"
+"#;
+
+static FEATURE_RULES: LazyLock<Rules> = LazyLock::new(|| {
+    let common = "[[mention_contexts]]\nregex = '\\bready\\b'\nnote = \"at hand\"\n";
+    match Rules::from_sources([
+        (PathBuf::from("common.toml"), common),
+        (PathBuf::from("bb.toml"), FEATURES),
+    ]) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    }
+});
+
+fn feature(text: &str) -> Classification {
+    FEATURE_RULES.classify(&ClassifyInput {
+        subject: "",
+        new_text: text,
+        quoted: "",
+    })
+}
+
+#[test]
+fn with_requires_its_partner_in_the_same_sentence() {
+    assert_eq!(feature("paired. partner").concerns, Vec::<String>::new());
+    assert_eq!(feature("paired with partner").concerns, ["alpha"]);
+}
+
+#[test]
+fn unless_suppresses_within_the_sentence_only() {
+    assert_eq!(feature("guarded by a guard").concerns, Vec::<String>::new());
+    assert_eq!(feature("guarded. a guard").concerns, ["alpha"]);
+}
+
+#[test]
+fn clause_negative_suppresses_only_its_clause() {
+    assert_eq!(feature("alpha clausekill").concerns, Vec::<String>::new());
+    assert_eq!(feature("alpha, clausekill").concerns, ["alpha"]);
+}
+
+#[test]
+fn mention_context_from_common_file_suppresses_the_hit() {
+    let c = feature("alpha is ready");
+    assert!(c.concerns.is_empty());
+    assert!(
+        c.reasons
+            .iter()
+            .any(|r| r.contains("only mentioned (at hand")),
+        "{:?}",
+        c.reasons
+    );
+}
+
+#[test]
+fn subtract_lowers_the_score_and_says_so() {
+    let c = feature("alpha minus");
+    assert!(c.concerns.is_empty(), "3.0 - 2.0 is below the threshold");
+    assert!(
+        c.reasons.iter().any(|r| r.contains("-2.0")),
+        "{:?}",
+        c.reasons
+    );
+    assert_eq!(
+        feature("alpha, alpha paired partner minus").concerns,
+        ["alpha"]
+    );
+}
+
+#[test]
+fn mail_negative_without_subtract_vetoes_the_concern() {
+    assert_eq!(feature("beta betaplus").concerns, ["beta"]);
+    assert!(feature("beta betaplus veto").concerns.is_empty());
+}
+
+#[test]
+fn min_score_overrides_the_threshold() {
+    assert!(feature("beta").concerns.is_empty(), "3.0 < min_score 4.0");
+}
+
+#[test]
+fn generic_words_yield_to_a_firmly_raised_concern() {
+    assert_eq!(feature("vague").concerns, ["alpha"]);
+    assert_eq!(feature("vague beta betaplus").concerns, ["beta"]);
+    // alpha's unambiguous word keeps it.
+    assert_eq!(
+        feature("alpha vague beta betaplus").concerns,
+        ["alpha", "beta"]
+    );
+}
