@@ -1,0 +1,352 @@
+//! Normalisation of mail text for the rules, and its split into sentences and clauses.
+//!
+//! Rule patterns are written once, in normalised form: lower case, ä/ö/ü → ae/oe/ue,
+//! ß → ss, other accents dropped (é → e), typographic dashes and quotes made plain,
+//! runs of spaces one space, a hard line break a space (mail clients wrap lines), and a
+//! paragraph break (blank line, or a line starting a list item) a single `\n`.
+//! A byte map back into the original keeps the reasons quoting what the citizen wrote.
+
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// Normalised text plus, for each of its bytes, the byte offset in the original.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    pub text: String,
+    map: Vec<usize>,
+    original_len: usize,
+}
+
+impl Normalized {
+    /// The original text behind a byte range of the normalised text.
+    pub fn original<'a>(&self, original: &'a str, range: Range<usize>) -> &'a str {
+        let start = self
+            .map
+            .get(range.start)
+            .copied()
+            .unwrap_or(self.original_len);
+        let end = self
+            .map
+            .get(range.end)
+            .copied()
+            .unwrap_or(self.original_len);
+        // A match may end inside an expanded char (ä → "ae"): fall back to the end of
+        // that char so the quote is never cut in the middle of a UTF-8 sequence.
+        let mut end = end.max(start);
+        while end < original.len() && !original.is_char_boundary(end) {
+            end += 1;
+        }
+        original.get(start..end).unwrap_or("")
+    }
+}
+
+/// Normalised form of `s` (see the module doc).
+pub fn normalize(s: &str) -> String {
+    normalize_mapped(s).text
+}
+
+/// Replacement for one char: `None` keeps the lower-cased char itself.
+fn fold(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ä' | 'Ä' => "ae",
+        'ö' | 'Ö' => "oe",
+        'ü' | 'Ü' => "ue",
+        'ß' | 'ẞ' => "ss",
+        'á' | 'à' | 'â' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ã' | 'Å' => "a",
+        'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => "e",
+        'í' | 'ì' | 'î' | 'ï' | 'ı' | 'İ' | 'Í' | 'Ì' | 'Î' | 'Ï' => "i",
+        'ó' | 'ò' | 'ô' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Õ' | 'Ø' => "o",
+        'ú' | 'ù' | 'û' | 'Ú' | 'Ù' | 'Û' => "u",
+        'ç' | 'Ç' => "c",
+        'ñ' | 'Ñ' => "n",
+        'ş' | 'Ş' => "s",
+        'ğ' | 'Ğ' => "g",
+        '–' | '—' | '‐' | '‑' | '−' => "-",
+        '’' | '‘' | '‚' | '`' | '´' => "'",
+        '“' | '”' | '„' | '«' | '»' => "\"",
+        // Soft hyphen and zero-width characters only disturb matching.
+        '\u{ad}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' => "",
+        _ => return None,
+    })
+}
+
+/// Normalise and keep the byte map (see [`Normalized`]).
+pub fn normalize_mapped(s: &str) -> Normalized {
+    let mut text = String::with_capacity(s.len() + 16);
+    let mut map = Vec::with_capacity(s.len() + 16);
+    // Pending whitespace: 0 none, 1 space, 2 line break, 3 paragraph break.
+    let mut pending: u8 = 0;
+    let mut pending_at = 0usize;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\n' || c == '\r' {
+            if c == '\n' {
+                pending = if pending >= 2 { 3 } else { 2 };
+            } else {
+                pending = pending.max(1);
+            }
+            pending_at = i;
+            continue;
+        }
+        if c.is_whitespace() {
+            if pending == 0 {
+                pending_at = i;
+            }
+            pending = pending.max(1);
+            continue;
+        }
+        // Combining marks: a diaeresis after a/o/u spells the umlaut, others are dropped.
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            if c == '\u{308}' && matches!(text.as_bytes().last(), Some(b'a' | b'o' | b'u')) {
+                text.push('e');
+                map.push(i);
+            }
+            continue;
+        }
+        if pending > 0 && !text.is_empty() {
+            // A line starting a list item ("- ", "* ", "• ") also breaks the paragraph.
+            let list_item = pending == 2
+                && matches!(c, '-' | '*' | '•')
+                && chars.peek().is_some_and(|(_, n)| *n == ' ' || *n == '\t');
+            let sep = if pending == 3 || list_item { '\n' } else { ' ' };
+            text.push(sep);
+            map.push(pending_at);
+        }
+        pending = 0;
+        match fold(c) {
+            Some(rep) => {
+                for b in rep.bytes() {
+                    text.push(b as char);
+                    map.push(i);
+                }
+            }
+            None => {
+                for l in c.to_lowercase() {
+                    let mut buf = [0u8; 4];
+                    for _ in l.encode_utf8(&mut buf).bytes() {
+                        map.push(i);
+                    }
+                    text.push(l);
+                }
+            }
+        }
+    }
+    Normalized {
+        text,
+        map,
+        original_len: s.len(),
+    }
+}
+
+/// A street name with its house number ("friedhofstrasse 3", "am laternenweg 5a").
+static STREET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[\w-]*(strasse|str\.|str|weg|gasse|pfad|allee|damm|ring|ufer|steig|chaussee) \d{1,4} ?[a-z]?\b")
+        .expect("static regex")
+});
+
+/// Street names with a house number blanked out (same byte length, so offsets hold):
+/// an address such as "Friedhofstraße 3" or "Am Laternenweg 5" names no concern.
+pub fn mask_addresses(text: &str) -> String {
+    STREET
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            let mut out = String::new();
+            for ch in c.get(0).map_or("", |m| m.as_str()).chars() {
+                if ch == ' ' {
+                    out.push(' ');
+                } else {
+                    out.extend(std::iter::repeat_n('_', ch.len_utf8()));
+                }
+            }
+            out
+        })
+        .into_owned()
+}
+
+/// Sentences of normalised text as byte ranges (terminator included).
+///
+/// Ends at `.`, `!`, `?`, `;` before a space, and at a paragraph break. A full stop after
+/// a digit ("am 30. Juni", "8.9."), an initial or a known abbreviation ("Str.", "geb.",
+/// "Dr.", "z.B.") does not end a sentence.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next_is_gap = bytes.get(i + 1).is_none_or(|n| *n == b' ' || *n == b'\n');
+        let end_here = match b {
+            b'\n' => Some(i),
+            b'!' | b'?' | b';' if next_is_gap => Some(i + 1),
+            b'.' if next_is_gap && !short_word_or_digit_before(&text[start..i]) => Some(i + 1),
+            _ => None,
+        };
+        if let Some(end) = end_here {
+            push_trimmed(text, start..end, &mut out);
+            start = end;
+        }
+        i += 1;
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+/// Abbreviations after which a full stop does not end the sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "str", "dr", "geb", "ca", "nr", "hr", "fr", "tel", "bzw", "usw", "ggf", "evtl", "inkl", "zzgl",
+    "etc", "mr", "mrs", "ms", "st", "prof", "abt", "vgl", "sog", "max", "min", "mind", "jan",
+    "feb", "apr", "aug", "sept", "okt", "nov", "dez", "no", "hausnr", "mo", "di", "mi", "do", "sa",
+    "so",
+];
+
+fn short_word_or_digit_before(before: &str) -> bool {
+    let word: &str = before.rsplit([' ', '\n', '(']).next().unwrap_or("");
+    match word.chars().last() {
+        None => false,
+        Some(c) if c.is_ascii_digit() => true,
+        // "z.b", "u.a", "d.h": an inner full stop marks an abbreviation; so does an initial.
+        Some(_) => word.contains('.') || word.chars().count() == 1 || ABBREVIATIONS.contains(&word),
+    }
+}
+
+fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let s = &text[r.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if lead + trail < s.len() {
+        out.push(r.start + lead..r.end - trail);
+    }
+}
+
+/// Clause borders inside a sentence: commas, colons, spaced dashes, and a
+/// conjunction that starts a new clause with its own subject ("…, und wir brauchen").
+static CLAUSE_BREAK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[,:]| - | / |\b(?:und|aber|sondern|and|but)\b (?:ich|wir|i|we)\b|\b(?:aber|sondern|but)\b")
+        .expect("static regex")
+});
+
+/// The clauses of one sentence as byte ranges of `text`.
+pub fn clauses(text: &str, sentence: Range<usize>) -> Vec<Range<usize>> {
+    let s = &text[sentence.clone()];
+    let mut out = Vec::new();
+    let mut start = 0;
+    for m in CLAUSE_BREAK.find_iter(s) {
+        // A conjunction opens the next clause, punctuation closes the current one.
+        let (end, next) = if m.as_str().starts_with(char::is_alphabetic) {
+            (m.start(), m.start())
+        } else {
+            (m.start(), m.end())
+        };
+        push_trimmed(text, sentence.start + start..sentence.start + end, &mut out);
+        start = next;
+    }
+    push_trimmed(text, sentence.start + start..sentence.end, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_umlauts_sharp_s_case_and_accents() {
+        assert_eq!(
+            normalize("Personalausweiß FÜR Müller, Straße, Inês, Aydın"),
+            "personalausweiss fuer mueller, strasse, ines, aydin"
+        );
+    }
+
+    #[test]
+    fn decomposed_umlaut_spells_e() {
+        assert_eq!(normalize("Reisepa\u{308}sse"), "reisepaesse");
+        assert_eq!(normalize("Fu\u{308}hrungszeugnis"), "fuehrungszeugnis");
+    }
+
+    #[test]
+    fn wrapped_lines_join_and_paragraphs_break() {
+        assert_eq!(
+            normalize("ich brauche einen\r\nneuen  Pass.\n\n\nDanke"),
+            "ich brauche einen neuen pass.\ndanke"
+        );
+        assert_eq!(
+            normalize("Termine:\n- Mittwoch\n- Freitag"),
+            "termine:\n- mittwoch\n- freitag"
+        );
+    }
+
+    #[test]
+    fn addresses_are_masked_keeping_offsets() {
+        let t = normalize(
+            "Schlagloch vor Friedhofstraße 3a, Am Laternenweg 12 ist dunkel; Krippenplatz 2028",
+        );
+        let m = mask_addresses(&t);
+        assert_eq!(m.len(), t.len());
+        assert!(m.starts_with("schlagloch vor ___"), "{m}");
+        assert!(!m.contains("friedhof") && !m.contains("laterne"), "{m}");
+        assert!(m.contains("krippenplatz 2028"), "{m}");
+    }
+
+    #[test]
+    fn typographic_dashes_and_quotes_are_plain() {
+        assert_eq!(
+            normalize("Reisepass – „dringend“"),
+            "reisepass - \"dringend\""
+        );
+    }
+
+    #[test]
+    fn map_quotes_the_original() {
+        let orig = "Grüße: Reisepässe bitte";
+        let n = normalize_mapped(orig);
+        let start = n.text.find("reisepaesse").unwrap_or(0);
+        assert_eq!(
+            n.original(orig, start..start + "reisepaesse".len()),
+            "Reisepässe"
+        );
+    }
+
+    #[test]
+    fn sentences_skip_abbreviations_and_ordinals() {
+        let t =
+            normalize("Unser Sohn (geb. 03.02.2026) am 30. Juni. Dr. Feldmann fragt: geht das? Ja");
+        let s: Vec<&str> = sentences(&t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(
+            s,
+            vec![
+                "unser sohn (geb. 03.02.2026) am 30. juni.",
+                "dr. feldmann fragt: geht das?",
+                "ja"
+            ]
+        );
+        let t = normalize("Die Urkunden haben wir da. Um den Pass z.B. kümmern wir uns.");
+        let s: Vec<&str> = sentences(&t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(
+            s,
+            vec![
+                "die urkunden haben wir da.",
+                "um den pass z.b. kuemmern wir uns."
+            ]
+        );
+    }
+
+    #[test]
+    fn clauses_split_at_commas_and_new_subjects() {
+        let t = normalize(
+            "Die Bestätigung liegt uns vor und wir brauchen eine Meldebescheinigung, danke.",
+        );
+        let s = sentences(&t);
+        let c: Vec<&str> = clauses(&t, s[0].clone())
+            .into_iter()
+            .map(|r| &t[r])
+            .collect();
+        assert_eq!(
+            c,
+            vec![
+                "die bestaetigung liegt uns vor",
+                "und wir brauchen eine meldebescheinigung",
+                "danke."
+            ]
+        );
+    }
+}
