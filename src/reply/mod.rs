@@ -380,44 +380,11 @@ impl Composer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::{Concern, VisitDuration};
     use crate::schedule::Proposal;
     use mail_parser::{MessageParser, MimeHeaders};
 
     fn rules() -> Rules {
-        let concern = |id: &str, name: &str, docs: &[&str], notice: Option<&str>| Concern {
-            id: id.into(),
-            name: name.into(),
-            name_en: format!("{name} (en)"),
-            visit: Some(VisitDuration { base_minutes: 20, per_extra_person_minutes: 10 }),
-            documents: docs.iter().map(|s| s.to_string()).collect(),
-            documents_en: Vec::new(),
-            notice: notice.map(str::to_string),
-            notice_en: None,
-        };
-        Rules {
-            departments: vec![
-                Department {
-                    id: "buergerbuero".into(),
-                    name: "Bürgerbüro".into(),
-                    name_en: "Citizen office".into(),
-                    forward_to: "buergerbuero@hochheim.de".into(),
-                    home_visit: true,
-                    concerns: vec![
-                        concern("personalausweis", "Personalausweis", &["bisheriger Ausweis", "biometrisches Passbild"], None),
-                        concern("kinderreisepass", "Kinderreisepass", &["Geburtsurkunde"], Some("Den Kinderreisepass gibt es seit 1. Januar 2024 nicht mehr.")),
-                    ],
-                },
-                Department {
-                    id: "standesamt".into(),
-                    name: "Standesamt".into(),
-                    name_en: "Registry office".into(),
-                    forward_to: "standesamt@hochheim.de".into(),
-                    home_visit: false,
-                    concerns: Vec::new(),
-                },
-            ],
-        }
+        Rules::builtin()
     }
 
     fn office() -> Office {
@@ -461,8 +428,8 @@ mod tests {
         assert!(body.contains("1) Donnerstag, 8. April 2027, 18:00–18:40 Uhr"), "{body}");
         assert!(body.contains("2) Donnerstag, 15. April 2027"), "{body}");
         assert!(body.contains("für 2 Personen"), "{body}");
-        assert!(body.contains("* biometrisches Passbild"), "{body}");
-        assert!(body.contains("seit 1. Januar 2024"), "{body}");
+        assert!(body.contains("biometrisches Lichtbild"), "{body}");
+        assert!(body.contains("Seit dem 1. Januar 2024"), "{body}");
         assert!(body.contains("Gäste-WLAN"), "{body}");
         assert!(body.contains("mit der Nummer"), "{body}");
     }
@@ -529,7 +496,7 @@ mod tests {
             address: None,
             availability: Some("werktags abends".into()),
         };
-        let d = c.forward(CaseId::new(2027, 5), &r.departments[1], &summary, original, Some("orig@b.de"), NOW.parse().unwrap()).unwrap();
+        let d = c.forward(CaseId::new(2027, 5), r.department("standesamt").unwrap(), &summary, original, Some("orig@b.de"), NOW.parse().unwrap()).unwrap();
         assert_eq!(d.to, "standesamt@hochheim.de");
         let msg = MessageParser::default().parse(&d.message).unwrap();
         assert!(msg.subject().unwrap().starts_with("[BS-2027-00005] Weiterleitung an Standesamt"));
