@@ -12,6 +12,7 @@
 //!
 //! Everything in these modules is pure logic; I/O lives at the edges (the binary).
 
+pub mod agenda;
 pub mod case_id;
 pub mod classify;
 pub mod config;

@@ -55,6 +55,21 @@ enum Command {
         #[arg(long)]
         store: Option<PathBuf>,
     },
+    /// The day's home visits in time order, with address, persons, concerns, documents.
+    Agenda {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// The day (YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+        /// Only this staff member's visits.
+        #[arg(long)]
+        staff: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Show how a phrase about times is read, as the `availability` object.
     When {
         /// Reference time (RFC 3339); defaults to the current time.
@@ -100,6 +115,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Triage { now, config, format, files } => cmd_triage(now, config, format, &files),
         Command::Run { config, once, maildir, outbox_dir, store } => cmd_run(config, once, maildir, outbox_dir, store),
+        Command::Agenda { config, store, date, staff, format } => {
+            let mut cfg = match &config {
+                Some(path) => Config::load(path)?,
+                None => Config::default(),
+            };
+            if let Some(path) = store {
+                cfg.store.path = path;
+            }
+            let app = buergerservice::daemon::App::load(cfg, config.is_none())?;
+            let store = open_store(&app.cfg.store.path)?;
+            let day = date.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()).date());
+            let items = buergerservice::agenda::day(&store, &app.rules, day, staff.as_deref())?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&items)?),
+                Format::Text => print!("{}", buergerservice::agenda::render_text(day, &items)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::When { now, text } => {
             let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
             let a = when::availability(&text.join(" "), &now);
@@ -126,8 +159,7 @@ fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox
         cfg.store.path = path;
     }
     let app = App::load(cfg, config.is_none())?;
-    let store = buergerservice::store::Store::open(&app.cfg.store.path)
-        .with_context(|| format!("opening the store at {}", app.cfg.store.path.display()))?;
+    let store = open_store(&app.cfg.store.path)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let report = rt.block_on(daemon::run(&app, &store, once, shutdown_signal()))?;
     store.flush()?;
@@ -136,6 +168,12 @@ fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox
         report.mails, report.created, report.quarantined, report.delivered.sent, report.delivered.deferred + report.delivered.waiting
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn open_store(path: &std::path::Path) -> Result<buergerservice::store::Store> {
+    buergerservice::store::Store::open(path).with_context(|| {
+        format!("opening the store at {} (a running daemon holds it; stop it or use its copy)", path.display())
+    })
 }
 
 /// SIGTERM (systemd) or SIGINT (Ctrl-C).
