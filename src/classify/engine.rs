@@ -366,12 +366,33 @@ fn confidence(score: f64, several_departments: bool, quoted_only: bool) -> f64 {
     c.clamp(0.05, 0.99)
 }
 
+/// Citizens write a few paragraphs; beyond this many bytes (a pasted document, a hostile
+/// mail) the rest is not read, which keeps the pattern work per mail bounded.
+const MAX_TEXT: usize = 20_000;
+
+fn head(s: &str) -> &str {
+    if s.len() <= MAX_TEXT {
+        return s;
+    }
+    let mut end = MAX_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 pub(super) fn classify(rules: &Rules, input: &ClassifyInput<'_>) -> Classification {
-    let main = [Segment::new(input.subject), Segment::new(input.new_text)];
+    let main = [
+        Segment::new(head(input.subject)),
+        Segment::new(head(input.new_text)),
+    ];
     let (mut tallies, mut scan) = evaluate(rules, &main);
     let mut quoted_only = false;
     if !tallies.iter().any(|t| is_raised(rules, t)) && !input.quoted.trim().is_empty() {
-        let with_quote = [Segment::new(input.subject), Segment::new(input.quoted)];
+        let with_quote = [
+            Segment::new(head(input.subject)),
+            Segment::new(head(input.quoted)),
+        ];
         let (t, s) = evaluate(rules, &with_quote);
         if t.iter().any(|t| is_raised(rules, t)) {
             tallies = t;

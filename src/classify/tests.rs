@@ -475,6 +475,24 @@ fn quoted_text_counts_only_when_the_new_text_says_nothing() {
     assert_eq!(RULES.classify(&input).concerns, ["reisepass"]);
 }
 
+#[test]
+fn huge_or_odd_input_is_classified_without_panic() {
+    let long = "Ich brauche einen Reisepass. ".to_string() + &"ä€ß lorem ipsum. ".repeat(5_000);
+    assert_eq!(concerns("", &long), ["reisepass"]);
+    for odd in [
+        "",
+        ".",
+        "...???",
+        "\u{308}\u{308}",
+        "a\r\n\r\n- ",
+        "(((",
+        "Str. 5. Nr. 3.",
+    ] {
+        let c = classify(odd, odd);
+        assert!(c.unclassified, "{odd:?}");
+    }
+}
+
 // ---- mails in other words than the samples ------------------------------------------------
 
 #[test]
@@ -828,4 +846,23 @@ fn generic_words_yield_to_a_firmly_raised_concern() {
         feature("alpha vague beta betaplus").concerns,
         ["alpha", "beta"]
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any text is classified without panic, and every quote maps back into the input.
+    #[test]
+    fn classify_is_total(subject in "\\PC{0,40}", text in "(\\PC|\\n|ä|ß|\u{308}|\\.|,){0,300}") {
+        let c = RULES.classify(&ClassifyInput { subject: &subject, new_text: &text, quoted: &text });
+        proptest::prop_assert!((0.0..=1.0).contains(&c.confidence));
+        proptest::prop_assert_eq!(c.unclassified, c.concerns.is_empty());
+    }
+
+    #[test]
+    fn normalised_ranges_map_to_original_char_boundaries(text in "(\\PC|\\n|ä|ß|\u{308}){0,80}", a in 0usize..200, b in 0usize..200) {
+        let n = normalize::normalize_mapped(&text);
+        let (lo, hi) = (a.min(b).min(n.text.len()), a.max(b).min(n.text.len()));
+        let _ = n.original(&text, lo..hi);
+    }
 }

@@ -355,6 +355,30 @@ mod tests {
     }
 
     #[test]
+    fn informal_german_without_umlauts_is_de() {
+        assert_eq!(
+            detect("hi, brauch nen neuen perso, bin ab 5 daheim", None),
+            Language::De
+        );
+    }
+
+    #[test]
+    fn short_english_reply_is_en() {
+        assert_eq!(detect("Option 2 please, thanks!", None), Language::En);
+    }
+
+    #[test]
+    fn turkish_mail_is_other_despite_umlauts() {
+        assert_eq!(
+            detect(
+                "Merhaba, kimlik kartım için randevu almak istiyorum. Teşekkürler",
+                None
+            ),
+            Language::Other
+        );
+    }
+
+    #[test]
     fn hint_decides_short_text() {
         assert_eq!(detect("Termin 3", Some("en-GB")), Language::En);
         assert_eq!(detect("Termin 3", None), Language::De);
