@@ -1,0 +1,556 @@
+//! When the household is at home: availability windows and exclusions.
+//!
+//! Three layers: [`lex`] gives the text one spelling and cuts sentences, [`grammar`]
+//! finds dated and timed phrases as positioned items, and this module decides per
+//! clause whether they state a wish, an absence or something else (phone hours, the
+//! noise at night), groups them ("am 8.9. oder am 9.9., jeweils abends") and expands
+//! the groups day by day into half-open windows in the office's time zone.
+
+mod grammar;
+mod lex;
+
+use grammar::{ClockKind, Ctx, Item, Kind, Min};
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
+use jiff::{ToSpan, Zoned};
+use regex::Regex;
+use serde::Serialize;
+use std::sync::LazyLock;
+
+/// A half-open interval `[start, end)` in Europe/Berlin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Window {
+    #[serde(serialize_with = "rfc3339")]
+    pub start: Zoned,
+    #[serde(serialize_with = "rfc3339")]
+    pub end: Zoned,
+}
+
+/// RFC 3339 with the Berlin offset (`2027-04-15T19:00:00+02:00`), without jiff's
+/// `[Europe/Berlin]` suffix, which RFC 3339 readers reject.
+pub fn rfc3339<S: serde::Serializer>(z: &Zoned, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&z.strftime("%Y-%m-%dT%H:%M:%S%:z"))
+}
+
+/// What the mail states about when a visit is possible.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Availability {
+    /// The mail states a wish at all (false: any time in the staff windows).
+    pub stated: bool,
+    /// Expanded day by day from `now` over eight weeks, or up to the latest date the
+    /// text names when that is later (at most a year); sorted, non-overlapping.
+    pub windows: Vec<Window>,
+    /// Explicit exclusions (holidays, "nicht am 15."), sorted, non-overlapping.
+    pub excluded: Vec<Window>,
+}
+
+
+/// How precise a resolved phrase is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    Minute,
+    Hour,
+    Day,
+    Week,
+}
+
+/// One phrase resolved on the civil (wall-clock) time line of the reference's zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum TimeValue {
+    Instant { value: DateTime, grain: Grain },
+    /// `to` is exclusive; an open end is `None` ("ab 14 Uhr").
+    Interval { from: Option<DateTime>, to: Option<DateTime>, grain: Grain },
+}
+
+/// Read availability from free text, resolved against `now` (Europe/Berlin).
+pub fn availability(text: &str, now: &Zoned) -> Availability {
+    let tz = crate::tz::berlin();
+    availability_in(text, &now.with_time_zone(tz.clone()), &tz)
+}
+
+/// As [`availability`], in any zone: all reasoning is on civil dates and times, the
+/// zone is only applied when the windows are written out (so DST offsets are right).
+pub fn availability_in(text: &str, now: &Zoned, tz: &TimeZone) -> Availability {
+    let now_dt = now.datetime();
+    let today = now_dt.date();
+    let mut ctx = Ctx { today, past_tolerance: 30, pm_small_hours: true, last_week: None };
+    let groups = read_groups(text, &mut ctx, false);
+    expand(groups, now_dt, tz)
+}
+
+/// Resolve one time phrase ("am 13.4.", "nächste Woche Mittwoch", "ab 14 Uhr") against
+/// `now`, in `now`'s zone. `None` when the phrase holds no time.
+pub fn resolve(phrase: &str, now: &Zoned) -> Option<TimeValue> {
+    let now_dt = now.datetime();
+    let today = now_dt.date();
+    let mut ctx = Ctx { today, past_tolerance: 0, pm_small_hours: false, last_week: None };
+    let groups = read_groups(phrase, &mut ctx, true);
+    let g = groups.into_iter().find(|g| g.pol == Pol::Pos)?;
+    g.to_value(now_dt)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pol {
+    Pos,
+    Neg,
+    Drop,
+}
+
+/// Items that belong together: days (dates, ranges, weeks, weekdays, bounds) and the
+/// times that apply to them.
+#[derive(Debug, Clone)]
+struct Group {
+    pol: Pol,
+    dates: Vec<Date>,
+    ranges: Vec<(Date, Date)>,
+    weeks: Vec<Date>,
+    mask: u8,
+    single: bool,
+    from: Option<Date>,
+    until: Option<Date>,
+    clocks: Vec<(Min, Min, ClockKind, bool)>,
+    parts: Vec<(Min, Min)>,
+    allday: bool,
+    night: bool,
+    last_was_time: bool,
+    sentence_cued: bool,
+}
+
+impl Group {
+    fn new(pol: Pol, cued: bool) -> Group {
+        Group {
+            pol,
+            dates: vec![],
+            ranges: vec![],
+            weeks: vec![],
+            mask: 0,
+            single: false,
+            from: None,
+            until: None,
+            clocks: vec![],
+            parts: vec![],
+            allday: false,
+            night: false,
+            last_was_time: false,
+            sentence_cued: cued,
+        }
+    }
+    fn has_days(&self) -> bool {
+        !self.dates.is_empty() || !self.ranges.is_empty() || !self.weeks.is_empty() || self.mask != 0 || self.from.is_some() || self.until.is_some()
+    }
+    fn dated(&self) -> bool {
+        !self.dates.is_empty() || !self.ranges.is_empty() || !self.weeks.is_empty() || self.from.is_some() || self.until.is_some()
+    }
+    fn has_time(&self) -> bool {
+        !self.clocks.is_empty() || !self.parts.is_empty() || self.allday || self.night
+    }
+    fn add(&mut self, it: &Item) {
+        match &it.kind {
+            Kind::Date { d } => self.dates.push(*d),
+            Kind::Range { from, to } => self.ranges.push((*from, *to)),
+            Kind::Week { monday } => self.weeks.push(*monday),
+            Kind::Weekdays { mask, single } => {
+                self.single = if self.mask == 0 { *single } else { self.single && *single };
+                self.mask |= mask;
+            }
+            Kind::From { d } => self.from = Some(*d),
+            Kind::Until { d } => self.until = Some(*d),
+            Kind::Clock { from, to, kind, minute_grain } => self.clocks.push((*from, *to, kind.clone(), *minute_grain)),
+            Kind::Part { from, to } => self.parts.push((*from, *to)),
+            Kind::AllDay => self.allday = true,
+            Kind::Night => self.night = true,
+        }
+        self.last_was_time = it.is_time();
+    }
+
+    /// Latest date the group names, for the horizon.
+    fn latest(&self) -> Option<Date> {
+        let mut l: Option<Date> = None;
+        let mut see = |d: Date| l = Some(l.map_or(d, |x| x.max(d)));
+        self.dates.iter().for_each(|d| see(*d));
+        self.ranges.iter().for_each(|r| see(r.1));
+        self.weeks.iter().for_each(|w| see(w.checked_add(6.days()).unwrap_or(*w)));
+        if let Some(d) = self.from {
+            see(d)
+        }
+        if let Some(d) = self.until {
+            see(d)
+        }
+        l
+    }
+
+    /// The days the group means, from `today` up to `horizon` for recurring wishes.
+    fn days(&self, today: Date, horizon: Date) -> Vec<Date> {
+        let mut explicit: Vec<Date> = self.dates.clone();
+        for (a, b) in &self.ranges {
+            explicit.extend(span_days(*a, *b, 370));
+        }
+        for w in &self.weeks {
+            explicit.extend(span_days(*w, w.checked_add(6.days()).unwrap_or(*w), 7));
+        }
+        let lo = self.from.unwrap_or(today);
+        let hi = self.until.unwrap_or(horizon);
+        let mut out: Vec<Date> = if !explicit.is_empty() {
+            let f: Vec<Date> = explicit.iter().copied().filter(|d| self.mask == 0 || self.mask & grammar::wd_bit(*d) != 0).collect();
+            if f.is_empty() { explicit } else { f }
+        } else if self.mask != 0 && self.single && self.from.is_none() && self.until.is_none() {
+            (1..=7).filter_map(|k| today.checked_add((k as i32).days()).ok()).filter(|d| self.mask & grammar::wd_bit(*d) != 0).collect()
+        } else if self.mask != 0 {
+            span_days(lo.max(today), hi, 370).into_iter().filter(|d| self.mask & grammar::wd_bit(*d) != 0).collect()
+        } else if self.from.is_some() || self.until.is_some() {
+            span_days(lo.max(today), hi, 370)
+        } else {
+            vec![]
+        };
+        if self.from.is_some() || self.until.is_some() {
+            out.retain(|d| *d >= lo && *d <= hi);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Time ranges of the day; `None` when the times are no visiting times at all.
+    fn ranges_of_day(&self) -> Option<Vec<(Min, Min)>> {
+        if self.night {
+            return None;
+        }
+        if self.clocks.iter().any(|c| c.0 >= 1320 || c.1 <= 360) {
+            return None;
+        }
+        let mut r: Vec<(Min, Min)> = self.clocks.iter().map(|c| (c.0, c.1)).collect();
+        for p in &self.parts {
+            if !self.clocks.iter().any(|c| c.0 < p.1 && p.0 < c.1) {
+                r.push(*p);
+            }
+        }
+        if r.is_empty() {
+            r.push((0, 1440));
+        }
+        Some(r)
+    }
+
+    fn to_value(&self, now: DateTime) -> Option<TimeValue> {
+        let today = now.date();
+        let horizon = today.checked_add(56.days()).ok()?;
+        let clock = self.clocks.first();
+        if self.dates.is_empty() && self.ranges.len() == 1 && !self.has_time() {
+            let (a, b) = self.ranges[0];
+            return Some(TimeValue::Interval { from: Some(a.at(0, 0, 0, 0)), to: Some(b.checked_add(1.day()).ok()?.at(0, 0, 0, 0)), grain: Grain::Day });
+        }
+        if self.dates.is_empty() && self.mask == 0 && self.weeks.len() == 1 && !self.has_time() {
+            return Some(TimeValue::Instant { value: self.weeks[0].at(0, 0, 0, 0), grain: Grain::Week });
+        }
+        let day = if self.has_days() {
+            let mut g = self.clone();
+            if g.mask != 0 && !g.dated() {
+                g.single = true;
+            }
+            *g.days(today, horizon).first()?
+        } else {
+            // A time of day alone: its next occurrence.
+            let start = clock.map(|c| c.0).or(self.parts.first().map(|p| p.0))?;
+            if min_time(start) >= now.time() { today } else { today.checked_add(1.day()).ok()? }
+        };
+        let at = |m: Min| -> Option<DateTime> {
+            if m >= 1440 { day.checked_add(1.day()).ok().map(|d| d.at(0, 0, 0, 0)) } else { Some(day.to_datetime(min_time(m))) }
+        };
+        match clock {
+            Some((f, t, kind, mg)) => {
+                let grain = if *mg { Grain::Minute } else { Grain::Hour };
+                match kind {
+                    ClockKind::Point => Some(TimeValue::Instant { value: at(f + 30)?, grain }),
+                    ClockKind::Range => Some(TimeValue::Interval { from: at(*f), to: at(*t), grain }),
+                    ClockKind::From => Some(TimeValue::Interval { from: at(*f), to: None, grain }),
+                    ClockKind::Until => Some(TimeValue::Interval { from: None, to: at(*t), grain }),
+                }
+            }
+            None => match self.parts.first() {
+                Some((f, t)) => Some(TimeValue::Interval { from: at(*f), to: at(*t), grain: Grain::Hour }),
+                None => Some(TimeValue::Instant { value: day.at(0, 0, 0, 0), grain: Grain::Day }),
+            },
+        }
+    }
+}
+
+fn min_time(m: Min) -> Time {
+    Time::new((m / 60).min(23) as i8, (m % 60) as i8, 0, 0).unwrap_or(Time::midnight())
+}
+
+fn span_days(a: Date, b: Date, cap: usize) -> Vec<Date> {
+    let mut out = Vec::new();
+    let mut d = a;
+    while d <= b && out.len() < cap {
+        out.push(d);
+        match d.tomorrow() {
+            Ok(n) => d = n,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+fn rx(s: &str) -> Regex {
+    Regex::new(s).unwrap_or_else(|e| panic!("bad pattern {s}: {e}"))
+}
+
+static NEG: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"\b(?:nicht|nich|kein|keine|keiner|keinen|keinem|not|never|cannot|can't|cant|won't|don't|unable|leider\s+nur\s+nicht)\b|n't\b")
+});
+static EXCEPT: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:ausser|ausgenommen|except|excluding|but\s+not|bis\s+auf)\b"));
+static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"\b(?:urlaub|verreist|unterwegs|weg|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b")
+});
+static POS: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|bevorzugt|gerne|gern|wuerde|waere|home|available|free|suits?|works?|convenient|possible|come\s+by|visit|perfect|fine|ok|okay)\b")
+});
+static ANTI: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"\b(?:telefon\w*|anruf\w*|anzurufen|rueckruf\w*|zurueckrufen|call\w*|phone|kita|krippe\w*|kindergarten|betreuung|oeffnungszeit\w*|sprechzeit\w*|sprechstunde\w*|geboren|geb\.|zur\s+welt|gestorben|verstorben|abgelaufen|ablaeuft|laeuft\s+(?:\w+\s+){0,3}ab|frist\w*|spaetestens|deadline|party|laerm\w*|musik|gefeiert|feiern|pflegedienst|seit|since|gestern|yesterday|letzte\s+woche|letzten\s+\w+|last\s+week|polizei|born|died|expired?s?|gezogen|umgezogen|geheiratet|angekommen|arrived|moved)\b")
+});
+static STOP: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b)$")
+});
+static CLAUSE_WORD: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:aber|but|jedoch|sondern|sonst|otherwise|alternativ|alternatively|falls|wenn|if)\b"));
+
+/// Reads all groups of a text. `phrase_mode`: a single phrase, everything counts.
+fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
+    let n = lex::normalize(text);
+    let sents = if phrase_mode { vec![(0, n.text.len())] } else { lex::sentences(&n) };
+    let mut groups: Vec<Group> = Vec::new();
+    let mut list_intro = false;
+    for (a, b) in sents {
+        let items = grammar::items(&n, a, b, ctx);
+        let stext = n.text.get(a..b).unwrap_or("");
+        let (pols, cued) = if phrase_mode { (vec![Pol::Pos; items.len()], true) } else { polarity(stext, a, &items, list_intro) };
+        list_intro = cued && stext.trim_end().ends_with(':') || (list_intro && stext.trim_start().starts_with(['-', '*', '•']));
+        let mut cur: Option<Group> = None;
+        for (it, pol) in items.iter().zip(pols) {
+            if pol == Pol::Drop {
+                continue;
+            }
+            let close = match &cur {
+                None => false,
+                Some(g) if g.pol != pol => true,
+                Some(g) if it.is_day() => g.has_time() && g.has_days(),
+                Some(g) => g.has_time() && g.has_days() && !g.last_was_time,
+            };
+            if close {
+                if let Some(g) = cur.take() {
+                    groups.push(g);
+                }
+            }
+            cur.get_or_insert_with(|| Group::new(pol, cued)).add(it);
+        }
+        if let Some(g) = cur {
+            groups.push(g);
+        }
+    }
+    // A time without days takes the days of the last wish that had none ("zwischen dem
+    // 4. und dem 8. Oktober … Dann jeweils ab 16 Uhr"); otherwise it means every day.
+    let mut out: Vec<Group> = Vec::new();
+    for g in groups {
+        if g.pol == Pol::Pos && !g.has_days() && g.has_time() {
+            if let Some(prev) = out.iter_mut().rev().find(|p| p.pol == Pol::Pos) {
+                if prev.has_days() && !prev.has_time() {
+                    prev.clocks.extend(g.clocks);
+                    prev.parts.extend(g.parts);
+                    prev.allday |= g.allday;
+                    prev.night |= g.night;
+                    continue;
+                }
+            }
+            if phrase_mode || g.sentence_cued {
+                out.push(g);
+            }
+            continue;
+        }
+        out.push(g);
+    }
+    out
+}
+
+/// Decides for every item of one sentence whether it is part of a wish, an absence or
+/// neither. Returns the polarities and whether the sentence carries a wish cue.
+fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>, bool) {
+    // The sentence with the items blanked: cue words are looked for in what is left.
+    let mut rest = s.as_bytes().to_vec();
+    for it in items {
+        for k in it.start.saturating_sub(base)..it.end.saturating_sub(base).min(rest.len()) {
+            if rest[k].is_ascii() {
+                rest[k] = b' ';
+            }
+        }
+    }
+    let rest = String::from_utf8_lossy(&rest).to_string();
+    if ANTI.is_match(&rest) {
+        return (vec![Pol::Drop; items.len()], false);
+    }
+    // Clause borders: punctuation and contrast words outside items.
+    let mut borders: Vec<usize> = vec![0];
+    let rb = rest.as_bytes();
+    for (i, ch) in rb.iter().enumerate() {
+        let dash = *ch == b'-' && i > 0 && rb[i - 1] == b' ' && rb.get(i + 1) == Some(&b' ');
+        if matches!(ch, b',' | b';' | b':') || dash {
+            borders.push(i + 1);
+        }
+    }
+    for m in CLAUSE_WORD.find_iter(&rest) {
+        borders.push(m.start());
+    }
+    borders.push(rest.len());
+    borders.sort();
+    borders.dedup();
+    struct Clause {
+        a: usize,
+        b: usize,
+        neg: bool,
+        except: Option<usize>,
+        pos: bool,
+    }
+    let mut clauses = Vec::new();
+    for w in borders.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let t = rest.get(a..b).unwrap_or("");
+        let t_trim = t.trim().trim_end_matches(['.', ',', ';', ':', '!', '?', '-']).trim();
+        let has_neg = NEG.is_match(t);
+        let has_pos = POS.is_match(t_trim) || POS.is_match(t);
+        let absent = ABSENT.is_match(t) && !has_pos;
+        let except = EXCEPT.find(t).map(|m| a + m.start());
+        clauses.push(Clause { a, b, neg: has_neg || absent, except, pos: has_pos && !has_neg });
+    }
+    let cued = clauses.iter().any(|c| c.pos);
+    let residual = rest
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !STOP.is_match(w))
+        .count();
+    let continuation = residual <= 2 || list_intro;
+    let pols = items
+        .iter()
+        .map(|it| {
+            let p = it.start.saturating_sub(base);
+            let c = clauses.iter().find(|c| p >= c.a && p < c.b);
+            let neg = c.is_some_and(|c| c.neg || c.except.is_some_and(|e| p > e));
+            if neg {
+                Pol::Neg
+            } else if cued || continuation {
+                Pol::Pos
+            } else if matches!(it.kind, Kind::Range { .. } | Kind::Week { .. }) {
+                // An uncued span in a mail ("Vom 31. Juli bis 15. August sind wir an der
+                // Ostsee") reports an absence.
+                Pol::Neg
+            } else {
+                Pol::Drop
+            }
+        })
+        .collect();
+    (pols, cued)
+}
+
+type Iv = (DateTime, DateTime);
+
+fn day_iv(d: Date, f: Min, t: Min) -> Option<Iv> {
+    let a = d.to_datetime(min_time(f));
+    let b = if t >= 1440 { d.tomorrow().ok()?.at(0, 0, 0, 0) } else { d.to_datetime(min_time(t)) };
+    (a < b).then_some((a, b))
+}
+
+fn merge(mut v: Vec<Iv>) -> Vec<Iv> {
+    v.sort();
+    let mut out: Vec<Iv> = Vec::new();
+    for iv in v {
+        match out.last_mut() {
+            Some(last) if iv.0 <= last.1 => last.1 = last.1.max(iv.1),
+            _ => out.push(iv),
+        }
+    }
+    out
+}
+
+fn subtract(v: Vec<Iv>, cut: &[Iv]) -> Vec<Iv> {
+    let mut out = Vec::new();
+    for (mut a, b) in v {
+        let mut alive = true;
+        for (ca, cb) in cut {
+            if !alive {
+                break;
+            }
+            if *cb <= a || *ca >= b {
+                continue;
+            }
+            if *ca > a {
+                out.push((a, *ca));
+            }
+            if *cb < b {
+                a = *cb;
+            } else {
+                alive = false;
+            }
+        }
+        if alive && a < b {
+            out.push((a, b));
+        }
+    }
+    out
+}
+
+fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
+    let today = now.date();
+    let base = today.checked_add(56.days()).unwrap_or(today);
+    let cap = today.checked_add(365.days()).unwrap_or(today);
+    let latest = groups.iter().filter_map(|g| g.latest()).max();
+    let horizon = latest.map_or(base, |l| l.max(base)).min(cap);
+
+    let mut pos: Vec<Iv> = Vec::new();
+    let mut excl: Vec<Iv> = Vec::new();
+    let mut weekly: Vec<Iv> = Vec::new();
+    let mut any_pos = false;
+    for g in &groups {
+        let Some(ranges) = g.ranges_of_day() else { continue };
+        match g.pol {
+            Pol::Pos => {
+                let days = g.days(today, horizon);
+                any_pos |= !days.is_empty();
+                for d in days {
+                    pos.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
+                }
+            }
+            Pol::Neg if g.dated() => {
+                for d in g.days(today, horizon) {
+                    excl.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
+                }
+            }
+            Pol::Neg if g.mask != 0 => {
+                // "außer donnerstags": simply left out of the windows.
+                for d in span_days(today, horizon, 370) {
+                    if g.mask & grammar::wd_bit(d) != 0 {
+                        weekly.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let excl: Vec<Iv> = merge(excl).into_iter().filter(|iv| iv.1 > now).collect();
+    let mut stated = any_pos;
+    if !any_pos && (!excl.is_empty() || !weekly.is_empty()) {
+        // Only absences: any other time is fine.
+        stated = true;
+        pos = span_days(today, horizon, 370).into_iter().filter_map(|d| day_iv(d, 0, 1440)).collect();
+    }
+    let cut = merge(excl.iter().copied().chain(weekly).collect());
+    let win: Vec<Iv> = subtract(merge(pos), &cut).into_iter().filter(|iv| iv.1 > now).collect();
+    if win.is_empty() {
+        stated = false;
+    }
+    let zoned = |v: Vec<Iv>| -> Vec<Window> {
+        v.into_iter()
+            .filter_map(|(a, b)| Some(Window { start: a.to_zoned(tz.clone()).ok()?, end: b.to_zoned(tz.clone()).ok()? }))
+            .collect()
+    };
+    if !stated {
+        return Availability::default();
+    }
+    Availability { stated, windows: zoned(win), excluded: zoned(excl) }
+}
