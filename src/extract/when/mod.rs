@@ -384,6 +384,9 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
         }
     }
     let rest = String::from_utf8_lossy(&rest).to_string();
+    // Idioms that look like negations or cues but are neither.
+    static IDIOM: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:zur\s+not|notfalls|nicht\s+nur|not\s+only|no\s+problem|kein\s+problem|nicht\s+so\s+gut\s+zu\s+fuss)\b"));
+    let rest = IDIOM.replace_all(&rest, |c: &regex::Captures| " ".repeat(c[0].len())).to_string();
     if ANTI.is_match(&rest) {
         return (vec![Pol::Drop; items.len()], false);
     }
