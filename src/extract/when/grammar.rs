@@ -610,6 +610,18 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Week { monday: monday_of(d) });
         }
     }
+    static HOLI: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(fronleichnam|christi\s+himmelfahrt|himmelfahrt|pfingstmontag|pfingstsonntag|ostermontag|ostersonntag|karfreitag|tag\s+der\s+deutschen\s+einheit|heiligabend|heiligen\s+abend|silvester|neujahr|erster\s+weihnachtstag|zweiter\s+weihnachtstag|1\.\s*weihnachtstag|2\.\s*weihnachtstag|weihnachten|good\s+friday|easter\s+monday|christmas\s+eve|christmas|new\s+year'?s\s+eve|new\s+year'?s\s+day)\b")
+    });
+    for c in HOLI.captures_iter(&t) {
+        let (Some(m), Some(g)) = (c.get(0), c.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        if let Some(d) = holiday(g.as_str(), ctx) {
+            push(cl, out, m.start(), m.end(), Kind::Date { d });
+        }
+    }
     for c in REL.captures_iter(&t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
@@ -946,4 +958,55 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
             }
         }
     }
+}
+
+/// Easter Sunday (anonymous Gregorian algorithm).
+pub(crate) fn easter(y: i16) -> Option<Date> {
+    let y = y as i32;
+    let a = y % 19;
+    let b = y / 100;
+    let c = y % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    Date::new(y as i16, month as i8, day as i8).ok()
+}
+
+/// A named holiday's next date (on or after today, within the tolerance).
+fn holiday(name: &str, ctx: &Ctx) -> Option<Date> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let earliest = ctx.today.checked_sub(ctx.past_tolerance.days()).ok()?;
+    for y in [ctx.today.year(), ctx.today.year() + 1] {
+        let e = easter(y)?;
+        let off = |n: i32| e.checked_add(n.days()).ok();
+        let d = match name.as_str() {
+            "fronleichnam" => off(60),
+            "christi himmelfahrt" | "himmelfahrt" => off(39),
+            "pfingstmontag" => off(50),
+            "pfingstsonntag" => off(49),
+            "ostermontag" | "easter monday" => off(1),
+            "ostersonntag" => Some(e),
+            "karfreitag" | "good friday" => off(-2),
+            "tag der deutschen einheit" => Date::new(y, 10, 3).ok(),
+            "heiligabend" | "heiligen abend" | "christmas eve" => Date::new(y, 12, 24).ok(),
+            "silvester" | "new year's eve" | "new years eve" => Date::new(y, 12, 31).ok(),
+            "neujahr" | "new year's day" | "new years day" => Date::new(y, 1, 1).ok(),
+            "zweiter weihnachtstag" | "2. weihnachtstag" => Date::new(y, 12, 26).ok(),
+            _ => Date::new(y, 12, 25).ok(),
+        };
+        if let Some(d) = d {
+            if d >= earliest {
+                return Some(d);
+            }
+        }
+    }
+    None
 }

@@ -183,18 +183,30 @@ impl Group {
 
     /// The days the group means, from `today` up to `horizon` for recurring wishes.
     fn days(&self, today: Date, horizon: Date) -> Vec<Date> {
-        let mut explicit: Vec<Date> = self.dates.clone();
+        // Weekdays narrow spans ("KW 19 … von Montag bis Donnerstag"); next to plain
+        // dates they are further days ("morgen oder Donnerstag").
+        let mut spans: Vec<Date> = Vec::new();
         for (a, b) in &self.ranges {
-            explicit.extend(span_days(*a, *b, 370));
+            spans.extend(span_days(*a, *b, 370));
         }
         for w in &self.weeks {
-            explicit.extend(span_days(*w, w.checked_add(6.days()).unwrap_or(*w), 7));
+            spans.extend(span_days(*w, w.checked_add(6.days()).unwrap_or(*w), 7));
         }
         let lo = self.from.unwrap_or(today);
         let hi = self.until.unwrap_or(horizon);
-        let mut out: Vec<Date> = if !explicit.is_empty() {
-            let f: Vec<Date> = explicit.iter().copied().filter(|d| self.mask == 0 || self.mask & grammar::wd_bit(*d) != 0).collect();
-            if f.is_empty() { explicit } else { f }
+        let mut out: Vec<Date> = if !spans.is_empty() {
+            let f: Vec<Date> = spans.iter().copied().filter(|d| self.mask == 0 || self.mask & grammar::wd_bit(*d) != 0).collect();
+            let mut f = if f.is_empty() { spans } else { f };
+            f.extend(self.dates.iter().copied());
+            f
+        } else if !self.dates.is_empty() && self.mask == 0 {
+            self.dates.clone()
+        } else if !self.dates.is_empty() {
+            let mut g = self.clone();
+            g.dates.clear();
+            let mut f = g.days(today, horizon);
+            f.extend(self.dates.iter().copied());
+            f
         } else if self.mask != 0 && self.single && self.from.is_none() && self.until.is_none() {
             (1..=7).filter_map(|k| today.checked_add((k as i32).days()).ok()).filter(|d| self.mask & grammar::wd_bit(*d) != 0).collect()
         } else if self.mask != 0 {
@@ -362,6 +374,10 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
                 }
             }
             if phrase_mode || g.sentence_cued {
+                let mut g = g;
+                if !phrase_mode {
+                    g.mask = 0x7f; // "ab 17 Uhr bin ich zu Hause": every day
+                }
                 out.push(g);
             }
             continue;
@@ -409,7 +425,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
         a: usize,
         b: usize,
         neg: bool,
-        except: Option<usize>,
+        except: Option<(usize, usize)>,
         pos: bool,
     }
     let mut clauses = Vec::new();
@@ -420,7 +436,12 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
         let has_neg = NEG.is_match(t);
         let has_pos = POS.is_match(t_trim) || POS.is_match(t);
         let absent = ABSENT.is_match(t) && !has_pos;
-        let except = EXCEPT.find(t).map(|m| a + m.start());
+        // "außer X" negates up to the next wish word ("außer Fronleichnam geht es werktags").
+        let except = EXCEPT.find(t).map(|m| {
+            let end = POS.find_at(t, m.end()).map_or(b, |p| a + p.start());
+            (a + m.start(), end)
+        });
+        let has_pos = has_pos && (except.is_none() || POS.find(t).is_some_and(|p| a + p.start() >= except.map_or(0, |e| e.1)) || POS.find(t).is_some_and(|p| a + p.start() < except.map_or(0, |e| e.0)));
         clauses.push(Clause { a, b, neg: has_neg || absent, except, pos: has_pos && !has_neg });
     }
     let cued = clauses.iter().any(|c| c.pos);
@@ -434,7 +455,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
         .map(|it| {
             let p = it.start.saturating_sub(base);
             let c = clauses.iter().find(|c| p >= c.a && p < c.b);
-            let neg = c.is_some_and(|c| c.neg || c.except.is_some_and(|e| p > e));
+            let neg = c.is_some_and(|c| c.neg || c.except.is_some_and(|e| p > e.0 && p < e.1));
             if neg {
                 Pol::Neg
             } else if cued || continuation {
