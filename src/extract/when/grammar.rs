@@ -451,6 +451,34 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             }
         }
     }
+    // "am 12., 13. und 14. April": one month for a list of days.
+    static DAY_LIST: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b((?:\d{{1,2}}(?:\.|st|nd|rd|th)?\s*(?:,|und|oder|or|and|&|/)\s*(?:(?:am|dem|den|the|on)\s+)?)+)(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    static DIGITS: LazyLock<Regex> = LazyLock::new(|| re(r"\d{1,2}"));
+    for c in DAY_LIST.captures_iter(&t) {
+        let (Some(m), Some(g1)) = (c.get(0), c.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(3).and_then(|x| month_num(x.as_str())) else { continue };
+        let y = num::<i16>(&c, 4);
+        let mut parts: Vec<(usize, usize, i8)> = DIGITS
+            .find_iter(g1.as_str())
+            .filter_map(|d| Some((g1.start() + d.start(), g1.start() + d.end(), d.as_str().parse().ok()?)))
+            .collect();
+        if let (Some(g2), Some(d)) = (c.get(2), num::<i8>(&c, 2)) {
+            parts.push((g2.start(), m.end(), d));
+        }
+        let n = parts.len();
+        for (k, (s0, e0, d)) in parts.into_iter().enumerate() {
+            if let Some(date) = infer(d, mo, y, None, ctx) {
+                let e = if k + 1 == n { m.end() } else { e0 };
+                push(cl, out, s0, e, Kind::Date { d: date });
+            }
+        }
+        cl.take(m.start(), m.end());
+    }
     for c in ISO.captures_iter(&t) {
         let Some(m) = c.get(0) else { continue };
         if let (Some(y), Some(mo), Some(d)) = (num::<i16>(&c, 1), num::<i8>(&c, 2), num::<i8>(&c, 3)) {
@@ -681,8 +709,17 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
         let plural = c.get(2).is_some_and(|x| x.as_str() == "s");
         let before = t[..m.start()].trim_end();
         let lastw = before.rsplit([' ', ',']).next().unwrap_or("");
+        // "Thursday morning" is the next one; "Thursday mornings", "montags" recur.
+        let english_singular_part = c.get(3).is_none()
+            && g.as_str().ends_with("day")
+            && !plural
+            && {
+                let after = t[m.end()..].trim_start();
+                ["morning", "afternoon", "evening", "night"].iter().any(|w| after.starts_with(w) && !after[w.len()..].starts_with('s'))
+            };
         let single = !plural
-            && ["am", "on", "this", "next", "diesen", "diesem", "kommenden", "naechsten", "den", "dem", "der", "coming"].contains(&lastw);
+            && (english_singular_part
+                || ["am", "on", "this", "next", "diesen", "diesem", "kommenden", "naechsten", "den", "dem", "der", "coming"].contains(&lastw));
         push(cl, out, g.start(), g.end(), Kind::Weekdays { mask: 1 << i, single });
         if let Some(p) = c.get(3) {
             if let Some((f, to)) = part_range(p.as_str()) {

@@ -324,7 +324,8 @@ static ANTI: LazyLock<Regex> = LazyLock::new(|| {
 static STOP: LazyLock<Regex> = LazyLock::new(|| {
     rx(r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b)$")
 });
-static CLAUSE_WORD: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:aber|but|jedoch|sondern|sonst|otherwise|alternativ|alternatively|falls|wenn|if)\b"));
+static CLAUSE_START: LazyLock<Regex> = LazyLock::new(|| rx(r"^\s*(?:aber|but|jedoch|sondern|dafuer|sonst|otherwise|alternativ|alternatively|ansonsten)\b"));
+static CLAUSE_WORD: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:aber|but|jedoch|sondern|sonst|otherwise|alternativ|alternatively|ansonsten|falls|wenn|if)\b"));
 
 /// Reads all groups of a text. `phrase_mode`: a single phrase, everything counts.
 fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
@@ -345,7 +346,7 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
             let close = match &cur {
                 None => false,
                 Some(g) if g.pol != pol => true,
-                Some(g) if it.is_day() => g.has_time() && g.has_days(),
+                Some(g) if it.is_day() => g.has_time() && g.has_days() && g.last_was_time,
                 Some(g) => g.has_time() && g.has_days() && !g.last_was_time,
             };
             if close {
@@ -403,9 +404,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
     // Idioms that look like negations or cues but are neither.
     static IDIOM: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:zur\s+not|notfalls|nicht\s+nur|not\s+only|no\s+problem|kein\s+problem|nicht\s+so\s+gut\s+zu\s+fuss)\b"));
     let rest = IDIOM.replace_all(&rest, |c: &regex::Captures| " ".repeat(c[0].len())).to_string();
-    if ANTI.is_match(&rest) {
-        return (vec![Pol::Drop; items.len()], false);
-    }
+    let sentence_anti = ANTI.is_match(&rest);
     // Clause borders: punctuation and contrast words outside items.
     let mut borders: Vec<usize> = vec![0];
     let rb = rest.as_bytes();
@@ -427,6 +426,10 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
         neg: bool,
         except: Option<(usize, usize)>,
         pos: bool,
+        anti: bool,
+        negated_cue: bool,
+        contrast: bool,
+        words: usize,
     }
     let mut clauses = Vec::new();
     for w in borders.windows(2) {
@@ -442,7 +445,33 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
             (a + m.start(), end)
         });
         let has_pos = has_pos && (except.is_none() || POS.find(t).is_some_and(|p| a + p.start() >= except.map_or(0, |e| e.1)) || POS.find(t).is_some_and(|p| a + p.start() < except.map_or(0, |e| e.0)));
-        clauses.push(Clause { a, b, neg: has_neg || absent, except, pos: has_pos && !has_neg });
+        let anti = ANTI.is_match(t);
+        let contrast = CLAUSE_START.is_match(t);
+        let words = t.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty() && !STOP.is_match(w)).count();
+        clauses.push(Clause { a, b, neg: has_neg || absent, except, pos: has_pos && !has_neg && !anti, anti, negated_cue: has_pos && has_neg, contrast, words });
+    }
+    // A clause of items only ("Am Samstag, den 1. Mai,") takes the verdict of the clause
+    // that follows it ("geht es nicht").
+    let mut k = 0;
+    while k + 1 < clauses.len() {
+        let has_item = items.iter().any(|it| {
+            let p = it.start.saturating_sub(base);
+            p >= clauses[k].a && p < clauses[k].b
+        });
+        if clauses[k].words == 0 && has_item && clauses[k].except.is_none() {
+            let c = clauses.remove(k);
+            clauses[k].a = c.a;
+            continue;
+        }
+        k += 1;
+    }
+    // "…, geht es nicht, aber am 5. Juni": the contrast clause after a refused wish is a wish.
+    let mut refused = false;
+    for c in clauses.iter_mut() {
+        if c.contrast && refused && !c.neg {
+            c.pos = true;
+        }
+        refused |= c.negated_cue;
     }
     let cued = clauses.iter().any(|c| c.pos);
     let residual = rest
@@ -454,9 +483,16 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
         .iter()
         .map(|it| {
             let p = it.start.saturating_sub(base);
-            let c = clauses.iter().find(|c| p >= c.a && p < c.b);
+            let ci = clauses.iter().position(|c| p >= c.a && p < c.b);
+            let c = ci.and_then(|i| clauses.get(i));
+            let own_wish = c.is_some_and(|c| c.pos)
+                || ci.is_some_and(|i| i > 0 && clauses.get(i - 1).is_some_and(|d| d.pos && !d.anti && !items.iter().any(|x| x.start - base >= d.a && x.start - base < d.b)));
             let neg = c.is_some_and(|c| c.neg || c.except.is_some_and(|e| p > e.0 && p < e.1));
-            if neg {
+            // Phone hours, nursery hours, deaths, noise: not about the visit, unless the
+            // item's own clause states a wish ("…, zu Hause bin ich ab 18 Uhr").
+            if c.is_some_and(|c| c.anti) || (sentence_anti && !own_wish) {
+                Pol::Drop
+            } else if neg {
                 Pol::Neg
             } else if cued || continuation {
                 Pol::Pos
