@@ -232,7 +232,18 @@ impl Group {
         if self.clocks.iter().any(|c| c.0 >= 1320 || c.1 <= 360) {
             return None;
         }
-        let mut r: Vec<(Min, Min)> = self.clocks.iter().map(|c| (c.0, c.1)).collect();
+        // "vormittags ab 10 Uhr" ends with the morning; other clock ranges stand as said.
+        let mut r: Vec<(Min, Min)> = self
+            .clocks
+            .iter()
+            .map(|c| match c.2 {
+                ClockKind::From => {
+                    let end = self.parts.iter().filter(|p| p.0 <= c.0 && c.0 < p.1).map(|p| p.1).max().unwrap_or(c.1);
+                    (c.0, end.min(c.1).max(c.0 + 30))
+                }
+                _ => (c.0, c.1),
+            })
+            .collect();
         for p in &self.parts {
             if !self.clocks.iter().any(|c| c.0 < p.1 && p.0 < c.1) {
                 r.push(*p);
@@ -316,7 +327,7 @@ static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
     rx(r"\b(?:urlaub|verreist|unterwegs|weg|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b")
 });
 static POS: LazyLock<Regex> = LazyLock::new(|| {
-    rx(r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|bevorzugt|gerne|gern|wuerde|waere|home|available|free|suits?|works?|convenient|possible|come\s+by|visit|perfect|fine|ok|okay)\b")
+    rx(r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|home|available|free|suits?|works?|convenient|possible|come\s+by|visit|perfect|fine|ok|okay)\b")
 });
 static ANTI: LazyLock<Regex> = LazyLock::new(|| {
     rx(r"\b(?:telefon\w*|anruf\w*|anzurufen|rueckruf\w*|zurueckrufen|call\w*|phone|kita|krippe\w*|kindergarten|betreuung|oeffnungszeit\w*|sprechzeit\w*|sprechstunde\w*|geboren|geb\.|zur\s+welt|gestorben|verstorben|abgelaufen|ablaeuft|laeuft\s+(?:\w+\s+){0,3}ab|frist\w*|spaetestens|deadline|party|laerm\w*|musik|gefeiert|feiern|pflegedienst|seit|since|gestern|yesterday|letzte\s+woche|letzten\s+\w+|last\s+week|polizei|born|died|expired?s?|gezogen|umgezogen|geheiratet|angekommen|arrived|moved)\b")
@@ -454,11 +465,14 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
     // that follows it ("geht es nicht").
     let mut k = 0;
     while k + 1 < clauses.len() {
-        let has_item = items.iter().any(|it| {
-            let p = it.start.saturating_sub(base);
-            p >= clauses[k].a && p < clauses[k].b
-        });
-        if clauses[k].words == 0 && has_item && clauses[k].except.is_none() {
+        let has_item = |c: &Clause| {
+            items.iter().any(|it| {
+                let p = it.start.saturating_sub(base);
+                p >= c.a && p < c.b
+            })
+        };
+        let next = &clauses[k + 1];
+        if clauses[k].words == 0 && has_item(&clauses[k]) && clauses[k].except.is_none() && !has_item(next) && (next.neg || next.pos) {
             let c = clauses.remove(k);
             clauses[k].a = c.a;
             continue;
@@ -486,7 +500,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
             let ci = clauses.iter().position(|c| p >= c.a && p < c.b);
             let c = ci.and_then(|i| clauses.get(i));
             let own_wish = c.is_some_and(|c| c.pos)
-                || ci.is_some_and(|i| i > 0 && clauses.get(i - 1).is_some_and(|d| d.pos && !d.anti && !items.iter().any(|x| x.start - base >= d.a && x.start - base < d.b)));
+                || ci.is_some_and(|i| i > 0 && clauses.get(i - 1).is_some_and(|d| d.pos && !d.anti && !items.iter().any(|x| x.start.saturating_sub(base) >= d.a && x.start.saturating_sub(base) < d.b)));
             let neg = c.is_some_and(|c| c.neg || c.except.is_some_and(|e| p > e.0 && p < e.1));
             // Phone hours, nursery hours, deaths, noise: not about the visit, unless the
             // item's own clause states a wish ("…, zu Hause bin ich ab 18 Uhr").
@@ -613,4 +627,120 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
         return Availability::default();
     }
     Availability { stated, windows: zoned(win), excluded: zoned(excl) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now(s: &str) -> Zoned {
+        crate::tz::parse_instant(s).unwrap()
+    }
+
+    /// Asserts that each `yes` instant lies in a window (and in no exclusion) and each
+    /// `no` instant does not, for `text` read at `at`.
+    fn check(text: &str, at: &str, yes: &[&str], no: &[&str]) {
+        let a = availability(text, &now(at));
+        assert!(a.stated, "{text}: no wish read");
+        let tz = crate::tz::berlin();
+        let inside = |t: &str, v: &[Window]| {
+            let z = t.parse::<DateTime>().unwrap().to_zoned(tz.clone()).unwrap();
+            v.iter().any(|w| w.start <= z && z < w.end)
+        };
+        for t in yes {
+            assert!(inside(t, &a.windows) && !inside(t, &a.excluded), "{text}: {t} should be offered; {:?}", a.windows.iter().take(4).collect::<Vec<_>>());
+        }
+        for t in no {
+            assert!(!inside(t, &a.windows) || inside(t, &a.excluded), "{text}: {t} should not be offered");
+        }
+    }
+
+    const NOW: &str = "2027-04-06T08:41:12+02:00"; // a Tuesday
+
+    #[test]
+    fn weekday_lists_and_ranges_recur() {
+        check("dienstags und donnerstags ab 17 Uhr zu Hause", NOW, &["2027-04-08T18:00", "2027-05-25T20:00"], &["2027-04-07T18:00", "2027-04-08T16:00"]);
+        check("Mo–Fr ab 18h zu Hause", NOW, &["2027-04-09T19:00"], &["2027-04-10T19:00"]);
+        check("Mo-Do vormittags geht es", NOW, &["2027-04-15T10:00"], &["2027-04-16T10:00", "2027-04-15T14:00"]);
+        check("am Wochenende bin ich da", NOW, &["2027-04-11T12:00"], &["2027-04-12T12:00"]);
+        check("Samstagvormittag passt", NOW, &["2027-04-17T10:00"], &["2027-04-17T15:00"]);
+        check("free on weekday evenings", NOW, &["2027-04-14T19:00"], &["2027-04-14T12:00"]);
+        check("Mon/Wed after 7:30 pm works", NOW, &["2027-04-12T20:00"], &["2027-04-12T19:00", "2027-04-13T20:00"]);
+        check("jeden Werktag abends zu Hause, nur mittwochs nicht", NOW, &["2027-04-08T19:00"], &["2027-04-07T19:00"]);
+    }
+
+    #[test]
+    fn date_notations_resolve_to_whole_days() {
+        check("Am 13.4. passt es", NOW, &["2027-04-13T12:00"], &["2027-04-14T12:00"]);
+        check("Dienstag, den 13.04.2027 geht", NOW, &["2027-04-13T12:00"], &[]);
+        check("am 13. April geht es", NOW, &["2027-04-13T12:00"], &[]);
+        check("KW 16 bin ich zu Hause", NOW, &["2027-04-19T12:00", "2027-04-25T12:00"], &["2027-04-26T12:00"]);
+        check("am ersten Samstag im Mai passt", NOW, &["2027-05-01T12:00"], &["2027-05-08T12:00"]);
+        check("first Saturday of July is fine", NOW, &["2027-07-03T12:00"], &[]);
+        check("Friday 24 September works", NOW, &["2027-09-24T12:00"], &[]);
+        check("15.-19.11. bin ich da", NOW, &["2027-11-17T12:00"], &["2027-11-20T12:00"]);
+        check("Ich kann am 12., 13. oder 14. April jeweils ab 16 Uhr.", NOW, &["2027-04-13T17:00"], &["2027-04-13T12:00"]);
+    }
+
+    #[test]
+    fn relative_days_and_weeks_follow_now() {
+        check("übermorgen nachmittags oder nächste Woche Montag ab 15 Uhr", NOW, &["2027-04-08T15:00", "2027-04-12T16:00"], &["2027-04-07T15:00", "2027-04-19T16:00"]);
+        check("diese Woche Donnerstag geht", NOW, &["2027-04-08T12:00"], &["2027-04-15T12:00"]);
+        check("next Tuesday works", NOW, &["2027-04-13T12:00"], &[]);
+        check("tomorrow works", NOW, &["2027-04-07T12:00"], &["2027-04-08T12:00"]);
+        check("naechste Woche Mittwoch geht", NOW, &["2027-04-14T12:00"], &[]);
+    }
+
+    #[test]
+    fn clock_times_and_parts_of_day() {
+        check("ab halb sechs bin ich zu Hause", NOW, &["2027-04-07T18:00"], &["2027-04-07T17:00"]);
+        check("Mittwoch, 14.07., ab halb acht abends passt", NOW, &["2027-07-14T20:00"], &["2027-07-14T19:00"]);
+        check("gegen 18 Uhr passt es morgen", NOW, &["2027-04-07T18:00"], &["2027-04-07T20:00"]);
+        check("zwischen 10 und 11:30 geht es morgen", NOW, &["2027-04-07T11:00"], &["2027-04-07T12:00"]);
+        check("between 2 and 6 pm tomorrow works", NOW, &["2027-04-07T15:00"], &["2027-04-07T19:00"]);
+        check("morgen 15–17 Uhr geht", NOW, &["2027-04-07T16:00"], &["2027-04-07T18:00"]);
+        check("werktags nach Feierabend passt", NOW, &["2027-04-07T19:00"], &["2027-04-07T12:00"]);
+        check("Do. 18.00 Uhr passt", NOW, &["2027-04-08T18:00"], &[]);
+    }
+
+    #[test]
+    fn exclusions_are_subtracted_and_listed() {
+        let a = availability("Werktags ab 17 Uhr, nicht am 15.4.", &now(NOW));
+        assert_eq!(a.excluded.len(), 1);
+        check("Werktags ab 17 Uhr, nicht am 15.4.", NOW, &["2027-04-14T18:00"], &["2027-04-15T18:00"]);
+        check("Vom 19. bis 23. April sind wir im Urlaub, sonst passt es immer abends.", NOW, &["2027-04-24T18:00"], &["2027-04-20T18:00"]);
+        check("Werktags abends, außer Fronleichnam.", NOW, &["2027-05-26T18:00"], &["2027-05-27T18:00"]);
+        check("We are away from 12 to 20 April. Otherwise any weekday evening works.", NOW, &["2027-04-21T18:00"], &["2027-04-14T18:00"]);
+    }
+
+    #[test]
+    fn times_about_other_things_state_no_wish() {
+        for t in [
+            "Es ist jetzt 2 Uhr nachts und die Musik ist laut.",
+            "Für Rückfragen bin ich werktags ab 16 Uhr telefonisch erreichbar.",
+            "Die Kita hat bis 16 Uhr offen.",
+            "Am 3. März ist mein Vater gestorben.",
+            "I'm flexible, just let me know.",
+        ] {
+            assert!(!availability(t, &now(NOW)).stated, "{t}");
+        }
+    }
+
+    #[test]
+    fn windows_across_the_end_of_summer_time_carry_their_offset() {
+        let a = availability("werktags nach 19 Uhr", &now("2027-10-22T16:20:45+02:00"));
+        let offs: Vec<String> = a.windows.iter().map(|w| w.start.strftime("%d.%m %:z").to_string()).collect();
+        assert!(offs.contains(&"29.10 +02:00".to_string()));
+        assert!(offs.contains(&"01.11 +01:00".to_string()));
+    }
+
+    #[test]
+    fn resolve_reads_single_phrases() {
+        let n = now("2013-02-12T04:30:00-02:00").with_time_zone(TimeZone::fixed(jiff::tz::offset(-2)));
+        let v = resolve("am 15.2.", &n).unwrap();
+        assert_eq!(v, TimeValue::Instant { value: "2013-02-15T00:00".parse().unwrap(), grain: Grain::Day });
+        let v = resolve("nach 14 Uhr", &n).unwrap();
+        assert_eq!(v, TimeValue::Interval { from: Some("2013-02-12T14:00".parse().unwrap()), to: None, grain: Grain::Hour });
+        assert!(resolve("Hallo", &n).is_none());
+    }
 }
