@@ -76,6 +76,9 @@ pub(crate) struct Ctx {
     pub pm_small_hours: bool,
     /// The last week named ("KW 19", "die Woche vom …"), for "Freitag dieser Woche".
     pub last_week: Option<Date>,
+    /// Single phrases: an hour without minutes that has passed today means the
+    /// afternoon one ("um 3" at 04:30 is 15:00), as Duckling reads it.
+    pub now_min: Option<i32>,
 }
 
 const WDNAME: &str = "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday";
@@ -172,6 +175,7 @@ struct Clock {
     marked: bool,
     ampm: Option<bool>,
     minute_grain: bool,
+    colon: bool,
 }
 
 fn parse_clock(s: &str) -> Option<Clock> {
@@ -226,7 +230,7 @@ fn parse_clock(s: &str) -> Option<Clock> {
         Some(false) if h == 12 => h = 0,
         _ => {}
     }
-    Some(Clock { min: h * 60 + m, marked, ampm, minute_grain })
+    Some(Clock { min: h * 60 + m, marked, ampm, minute_grain, colon: s.contains(':') || (s.contains('.') && !s.contains("a.m") && !s.contains("p.m")) })
 }
 
 /// Afternoon reading of small bare hours ("zwischen 2 und 6", "ab halb sechs") and of
@@ -236,6 +240,11 @@ fn adjust(c: Clock, ctx: &Ctx, evening: bool) -> i32 {
         return c.min;
     }
     let h = c.min / 60;
+    if let Some(nm) = ctx.now_min {
+        if !c.colon && (1..=11).contains(&h) && c.min < nm {
+            return c.min + 720;
+        }
+    }
     if (1..=6).contains(&h) && ctx.pm_small_hours {
         return c.min + 720;
     }
@@ -719,7 +728,7 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
             };
         let single = !plural
             && (english_singular_part
-                || ["am", "on", "this", "next", "diesen", "diesem", "kommenden", "naechsten", "den", "dem", "der", "coming"].contains(&lastw));
+                || ["am", "an", "on", "this", "next", "diesen", "diesem", "kommenden", "naechsten", "den", "dem", "der", "coming"].contains(&lastw));
         push(cl, out, g.start(), g.end(), Kind::Weekdays { mask: 1 << i, single });
         if let Some(p) = c.get(3) {
             if let Some((f, to)) = part_range(p.as_str()) {

@@ -36,6 +36,12 @@ pub(crate) fn normalize(s: &str) -> Norm {
         }
         text.push_str(&mapped);
     }
+    // "um 3 am Nachmittag", "ab 5 am Dienstag": German "am", not a.m. Same length keeps
+    // the byte offsets aligned.
+    static GERMAN_AM: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(\d(?:\s*uhr)?\s+)am(\s+(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|wochenende|vormittag|nachmittag|abend|morgen|mittag|\d))").unwrap()
+    });
+    let text = GERMAN_AM.replace_all(&text, "${1}an${2}").to_string();
     let mut n = Norm { text, upper };
     blank_noise(&mut n);
     n

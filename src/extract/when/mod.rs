@@ -75,7 +75,7 @@ pub fn availability(text: &str, now: &Zoned) -> Availability {
 pub fn availability_in(text: &str, now: &Zoned, tz: &TimeZone) -> Availability {
     let now_dt = now.datetime();
     let today = now_dt.date();
-    let mut ctx = Ctx { today, past_tolerance: 30, pm_small_hours: true, last_week: None };
+    let mut ctx = Ctx { today, past_tolerance: 30, pm_small_hours: true, last_week: None, now_min: None };
     let groups = read_groups(text, &mut ctx, false);
     expand(groups, now_dt, tz)
 }
@@ -85,7 +85,7 @@ pub fn availability_in(text: &str, now: &Zoned, tz: &TimeZone) -> Availability {
 pub fn resolve(phrase: &str, now: &Zoned) -> Option<TimeValue> {
     let now_dt = now.datetime();
     let today = now_dt.date();
-    let mut ctx = Ctx { today, past_tolerance: 0, pm_small_hours: false, last_week: None };
+    let mut ctx = Ctx { today, past_tolerance: 0, pm_small_hours: false, last_week: None, now_min: Some(now_dt.hour() as i32 * 60 + now_dt.minute() as i32) };
     let groups = read_groups(phrase, &mut ctx, true);
     let g = groups.into_iter().find(|g| g.pol == Pol::Pos)?;
     g.to_value(now_dt)
