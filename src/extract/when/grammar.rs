@@ -1,0 +1,1058 @@
+//! The phrase grammar: finds dates, weekdays, weeks, clock times and parts of the day
+//! in one normalised sentence and returns them as positioned items. Dates are resolved
+//! to civil dates here (year inference needs `today`); everything stays civil.
+
+use super::lex::Norm;
+use jiff::civil::{Date, ISOWeekDate, Weekday};
+use jiff::ToSpan;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Minutes since midnight; 1440 is the end of the day.
+pub(crate) type Min = u16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ClockKind {
+    /// "15-17 Uhr", "zwischen 9 und 11".
+    Range,
+    /// "ab 17 Uhr": open towards the evening.
+    From,
+    /// "bis 16:30 Uhr".
+    Until,
+    /// "gegen 18 Uhr", "um 18 Uhr", "18:00".
+    Point,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Date { d: Date },
+    /// Inclusive day range.
+    Range { from: Date, to: Date },
+    /// An ISO week, by its Monday.
+    Week { monday: Date },
+    /// Weekdays as bit mask (bit 0 = Monday). `single`: "am Montag" = the next one.
+    Weekdays { mask: u8, single: bool },
+    From { d: Date },
+    Until { d: Date },
+    Clock { from: Min, to: Min, kind: ClockKind, minute_grain: bool },
+    Part { from: Min, to: Min },
+    AllDay,
+    /// Night times: never a visiting wish.
+    Night,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+}
+
+impl Item {
+    pub fn is_day(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Date { .. }
+                | Kind::Range { .. }
+                | Kind::Week { .. }
+                | Kind::Weekdays { .. }
+                | Kind::From { .. }
+                | Kind::Until { .. }
+        )
+    }
+    pub fn is_time(&self) -> bool {
+        matches!(self.kind, Kind::Clock { .. } | Kind::Part { .. } | Kind::AllDay | Kind::Night)
+    }
+}
+
+/// What the grammar needs besides the text.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub today: Date,
+    /// A date without year up to this many days before today stays in this year (and is
+    /// then simply past); earlier ones mean next year.
+    pub past_tolerance: i64,
+    /// Hours 1–6 without am/pm are afternoon hours ("ab halb sechs" = 17:30).
+    pub pm_small_hours: bool,
+    /// The last week named ("KW 19", "die Woche vom …"), for "Freitag dieser Woche".
+    pub last_week: Option<Date>,
+    /// Single phrases: an hour without minutes that has passed today means the
+    /// afternoon one ("um 3" at 04:30 is 15:00), as Duckling reads it.
+    pub now_min: Option<i32>,
+}
+
+const WDNAME: &str = "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday";
+const MONTH: &str = "januar|jaenner|january|jan|februar|february|feb|maerz|marz|march|mrz|mar|april|apr|mai|may|juni|june|jun|juli|july|jul|august|aug|september|sept|sep|oktober|october|okt|oct|november|nov|dezember|december|dez|dec";
+const HW: &str = "eins|ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|zwoelf|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve";
+
+fn clock_re() -> String {
+    format!(
+        r"(?:(?:halb|1/2)\s*(?:\d{{1,2}}|{HW})|(?:viertel|quarter)\s+(?:nach|vor|past|to)\s+(?:\d{{1,2}}|{HW})|\d{{1,2}}(?:[:.]\d{{2}})?|(?:{HW}))(?:\s*(?:uhr|h)\b)?(?:\s*(?:am|pm|a\.m\.|p\.m\.)(?:\W|$))?"
+    )
+}
+
+fn re(s: &str) -> Regex {
+    // The patterns are constants of this file; a typo is a programming error caught by the tests.
+    Regex::new(s).unwrap_or_else(|e| panic!("bad pattern {s}: {e}"))
+}
+
+fn month_num(s: &str) -> Option<i8> {
+    let s = s.trim_end_matches('.');
+    let m = match s {
+        "januar" | "jaenner" | "january" | "jan" => 1,
+        "februar" | "february" | "feb" => 2,
+        "maerz" | "marz" | "march" | "mrz" | "mar" => 3,
+        "april" | "apr" => 4,
+        "mai" | "may" => 5,
+        "juni" | "june" | "jun" => 6,
+        "juli" | "july" | "jul" => 7,
+        "august" | "aug" => 8,
+        "september" | "sept" | "sep" => 9,
+        "oktober" | "october" | "okt" | "oct" => 10,
+        "november" | "nov" => 11,
+        "dezember" | "december" | "dez" | "dec" => 12,
+        _ => return None,
+    };
+    Some(m)
+}
+
+fn wd_index(s: &str) -> Option<u8> {
+    let s = s.trim_end_matches('.');
+    let i = match s {
+        "montag" | "monday" | "mo" | "mon" => 0,
+        "dienstag" | "tuesday" | "di" | "tue" | "tues" => 1,
+        "mittwoch" | "wednesday" | "mi" | "wed" => 2,
+        "donnerstag" | "thursday" | "do" | "thu" | "thur" | "thurs" => 3,
+        "freitag" | "friday" | "fr" | "fri" => 4,
+        "samstag" | "sonnabend" | "saturday" | "sa" | "sat" => 5,
+        "sonntag" | "sunday" | "so" | "sun" => 6,
+        _ => return None,
+    };
+    Some(i)
+}
+
+#[allow(dead_code)]
+pub(crate) fn weekday_of(i: u8) -> Weekday {
+    match i {
+        0 => Weekday::Monday,
+        1 => Weekday::Tuesday,
+        2 => Weekday::Wednesday,
+        3 => Weekday::Thursday,
+        4 => Weekday::Friday,
+        5 => Weekday::Saturday,
+        _ => Weekday::Sunday,
+    }
+}
+
+pub(crate) fn wd_bit(d: Date) -> u8 {
+    1u8 << (d.weekday().to_monday_zero_offset() as u8)
+}
+
+fn hour_word(s: &str) -> Option<i32> {
+    let h = match s {
+        "eins" | "ein" | "one" => 1,
+        "zwei" | "two" => 2,
+        "drei" | "three" => 3,
+        "vier" | "four" => 4,
+        "fuenf" | "five" => 5,
+        "sechs" | "six" => 6,
+        "sieben" | "seven" => 7,
+        "acht" | "eight" => 8,
+        "neun" | "nine" => 9,
+        "zehn" | "ten" => 10,
+        "elf" | "eleven" => 11,
+        "zwoelf" | "twelve" => 12,
+        _ => return None,
+    };
+    Some(h)
+}
+
+/// A parsed clock: minutes, and whether it carried an explicit marker (uhr/h, minutes,
+/// am/pm), which makes a bare number believable as a time.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    min: i32,
+    marked: bool,
+    ampm: Option<bool>,
+    minute_grain: bool,
+    colon: bool,
+}
+
+fn parse_clock(s: &str) -> Option<Clock> {
+    static NUM: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})(?:[:.](\d{2}))?"));
+    let s = s.trim();
+    let pm = s.contains("pm") || s.contains("p.m.");
+    let am = !pm && (s.ends_with("am") || s.contains("a.m."));
+    let ampm = if pm { Some(true) } else if am { Some(false) } else { None };
+    let has_uhr = s.contains("uhr") || s.trim_end_matches(['a', 'p', 'm', '.', ' ']).ends_with('h');
+    let hour_of = |w: &str| -> Option<i32> {
+        let w = w.trim();
+        let first: String = w.chars().take_while(|c| c.is_alphanumeric()).collect();
+        first.parse::<i32>().ok().or_else(|| hour_word(&first))
+    };
+    let (mut h, m, marked, minute_grain);
+    if let Some(rest) = s.strip_prefix("halb").or_else(|| s.strip_prefix("1/2")) {
+        h = hour_of(rest)? - 1;
+        m = 30;
+        marked = true;
+        minute_grain = true;
+    } else if let Some(rest) = s.strip_prefix("viertel nach").or_else(|| s.strip_prefix("quarter past")) {
+        h = hour_of(rest)?;
+        m = 15;
+        marked = true;
+        minute_grain = true;
+    } else if let Some(rest) = s.strip_prefix("viertel vor").or_else(|| s.strip_prefix("quarter to")) {
+        h = hour_of(rest)? - 1;
+        m = 45;
+        marked = true;
+        minute_grain = true;
+    } else if let Some(c) = NUM.captures(s) {
+        h = c.get(1)?.as_str().parse().ok()?;
+        let mm: Option<i32> = c.get(2).and_then(|x| x.as_str().parse().ok());
+        m = mm.unwrap_or(0);
+        marked = mm.is_some() || has_uhr || ampm.is_some();
+        minute_grain = m != 0;
+    } else {
+        let w: String = s.chars().take_while(|c| c.is_alphabetic()).collect();
+        h = hour_word(&w)?;
+        m = 0;
+        marked = has_uhr || ampm.is_some();
+        minute_grain = false;
+    }
+    if !(0..=24).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    if h < 0 {
+        h += 24;
+    }
+    match ampm {
+        Some(true) if h < 12 => h += 12,
+        Some(false) if h == 12 => h = 0,
+        _ => {}
+    }
+    Some(Clock { min: h * 60 + m, marked, ampm, minute_grain, colon: s.contains(':') || (s.contains('.') && !s.contains("a.m") && !s.contains("p.m")) })
+}
+
+/// Afternoon reading of small bare hours ("zwischen 2 und 6", "ab halb sechs") and of
+/// 7–11 when the sentence speaks of the evening ("halb acht abends").
+fn adjust(c: Clock, ctx: &Ctx, evening: bool) -> i32 {
+    if c.ampm.is_some() {
+        return c.min;
+    }
+    let h = c.min / 60;
+    if let Some(nm) = ctx.now_min {
+        if !c.colon && (1..=11).contains(&h) && c.min < nm {
+            return c.min + 720;
+        }
+    }
+    if (1..=6).contains(&h) && ctx.pm_small_hours {
+        return c.min + 720;
+    }
+    if (7..=11).contains(&h) && evening {
+        return c.min + 720;
+    }
+    c.min
+}
+
+fn next_word_is_unit(rest: &str) -> bool {
+    static UNIT: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"^\s*(?:x\b|mal\b|jahre?n?|monate?n?|wochen?|tagen?\b|tage\b|stunden?|minuten?|personen|kinder|euro|eur\b|prozent|%|m\b|km|kg|years?|months?|weeks?|days?|hours?|minutes?|people|persons|kids|children|\.\d|/\d|,\d|stueck|seiten|cm)")
+    });
+    UNIT.is_match(rest)
+}
+
+/// Year inference for a day and month without year: this year unless that is clearly
+/// past; a weekday written next to it picks the year it agrees with.
+fn infer(day: i8, month: i8, year: Option<i16>, wd: Option<u8>, ctx: &Ctx) -> Option<Date> {
+    if let Some(y) = year {
+        let y = if y < 100 { y + 2000 } else { y };
+        return Date::new(y, month, day).ok();
+    }
+    let y0 = ctx.today.year();
+    let earliest = ctx.today.checked_sub(ctx.past_tolerance.days()).ok()?;
+    let mut first_ok = None;
+    for y in [y0, y0 + 1, y0 + 2] {
+        let Ok(d) = Date::new(y, month, day) else { continue };
+        if d < earliest {
+            continue;
+        }
+        if first_ok.is_none() {
+            first_ok = Some(d);
+        }
+        match wd {
+            Some(w) if wd_bit(d) != 1 << w => continue,
+            _ => return Some(d),
+        }
+    }
+    first_ok
+}
+
+fn nth_weekday(n: i32, wd: u8, month: i8, ctx: &Ctx) -> Option<Date> {
+    let y0 = ctx.today.year();
+    for y in [y0, y0 + 1] {
+        let first = Date::new(y, month, 1).ok()?;
+        let d = if n > 0 {
+            let off = (7 + wd as i32 - first.weekday().to_monday_zero_offset() as i32) % 7;
+            first.checked_add((off + 7 * (n - 1)).days()).ok()?
+        } else {
+            let last = first.last_of_month();
+            let off = (7 + last.weekday().to_monday_zero_offset() as i32 - wd as i32) % 7;
+            last.checked_sub(off.days()).ok()?
+        };
+        if d.month() != month {
+            return None;
+        }
+        if d >= ctx.today.checked_sub(ctx.past_tolerance.days()).ok()? {
+            return Some(d);
+        }
+    }
+    None
+}
+
+pub(crate) fn monday_of(d: Date) -> Date {
+    d.checked_sub((d.weekday().to_monday_zero_offset() as i32).days()).unwrap_or(d)
+}
+
+/// A string of the same length with claimed spans blanked, so later patterns see only
+/// what no earlier pattern took.
+struct Claims {
+    text: String,
+    taken: Vec<bool>,
+}
+
+impl Claims {
+    fn free(&self, a: usize, b: usize) -> bool {
+        self.taken.get(a..b).is_some_and(|s| !s.iter().any(|x| *x))
+    }
+    fn take(&mut self, a: usize, b: usize) {
+        for x in self.taken.iter_mut().take(b).skip(a) {
+            *x = true;
+        }
+    }
+}
+
+fn num<T: std::str::FromStr>(c: &regex::Captures, i: usize) -> Option<T> {
+    c.get(i).and_then(|m| m.as_str().trim_end_matches('.').parse().ok())
+}
+
+/// All items of one sentence `[a, b)` of `n`, ordered by position.
+pub(crate) fn items(n: &Norm, a: usize, b: usize, ctx: &mut Ctx) -> Vec<Item> {
+    let text = n.text.get(a..b).unwrap_or("").to_string();
+    let upper = n.upper.get(a..b).unwrap_or(&[]).to_vec();
+    let mut cl = Claims { taken: vec![false; text.len()], text };
+    let mut out: Vec<Item> = Vec::new();
+    let evening = {
+        static EV: LazyLock<Regex> =
+            LazyLock::new(|| re(r"\b(?:abends?|evenings?|tonight|feierabend|nachmittags?|afternoons?)\b|\d\s*pm\b"));
+        EV.is_match(&cl.text)
+    };
+    dates(&mut cl, &mut out, ctx);
+    weekdays(&mut cl, &upper, &mut out);
+    times(&mut cl, &mut out, ctx, evening);
+    out.sort_by_key(|i| (i.start, i.end));
+    post(&cl.text, &mut out, ctx);
+    for i in out.iter_mut() {
+        i.start += a;
+        i.end += a;
+    }
+    out
+}
+
+fn push(cl: &mut Claims, out: &mut Vec<Item>, s: usize, e: usize, kind: Kind) {
+    cl.take(s, e);
+    out.push(Item { start: s, end: e, kind });
+}
+
+fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
+    static NTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(ersten|erste|erster|zweiten|dritten|vierten|letzten|first|second|third|fourth|last|[1-4]\.)\s+({WDNAME})s?\s+(?:im|in|des|of|in\s+the\s+month\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    static NUM_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until)\s*(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?")
+    });
+    static NAME_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inklusive))?|und(?:\s+(?:dem|den))?|to(?:\s+the)?|and(?:\s+the)?|through|till|until)\s*(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    static ISO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{4})-(\d{2})-(\d{2})\b"));
+    static NUMERIC: LazyLock<Regex> =
+        LazyLock::new(|| re(r"\b(\d{1,2})\.\s?(\d{1,2})\.(?:\s?(\d{4}|\d{2})\b)?"));
+    static NUMERIC_NODOT: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:am|den|dem|vom|bis|ab|zum|der|on)\s+(\d{1,2})\.(\d{1,2})\b")
+    });
+    static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b({MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"))
+    });
+    static THE_NTH: LazyLock<Regex> =
+        LazyLock::new(|| re(r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:st|nd|rd|th|\.)(?:\s|,|$)"));
+    static KW: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:kw|kalenderwoche|calendar\s+week|week)\s*\.?\s*(\d{1,2})\b")
+    });
+    static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(naechste|naechsten|kommende|kommenden|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b")
+    });
+    static WEEK_IN: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\bin\s+(einer|1|zwei|2|drei|3|vier|4|one|a|two|three|four)\s+(?:wochen?|weeks?)\b")
+    });
+    static REL: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(heute|today|tonight|uebermorgen|ueber\s+morgen|the\s+day\s+after\s+tomorrow|day\s+after\s+tomorrow|morgen|tomorrow)\b")
+    });
+    let t = cl.text.clone();
+    let today = ctx.today;
+
+    for c in NTH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        let n = match c.get(1).map(|x| x.as_str()).unwrap_or("") {
+            "ersten" | "erste" | "erster" | "first" | "1." => 1,
+            "zweiten" | "second" | "2." => 2,
+            "dritten" | "third" | "3." => 3,
+            "vierten" | "fourth" | "4." => 4,
+            _ => -1,
+        };
+        let wd = c.get(2).and_then(|x| wd_index(x.as_str()));
+        let mo = c.get(3).and_then(|x| month_num(x.as_str()));
+        if let (Some(wd), Some(mo)) = (wd, mo) {
+            if let Some(d) = nth_weekday(n, wd, mo, ctx) {
+                push(cl, out, m.start(), m.end(), Kind::Date { d });
+            }
+        }
+    }
+    for c in NUM_RANGE.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let (Some(d1), Some(d2), Some(mo)) = (num::<i8>(&c, 1), num::<i8>(&c, 2), num::<i8>(&c, 3)) else { continue };
+        let y = num::<i16>(&c, 4);
+        if let (Some(to), true) = (infer(d2, mo, y, None, ctx), d1 <= d2) {
+            if let Ok(from) = Date::new(to.year(), mo, d1) {
+                push(cl, out, m.start(), m.end(), Kind::Range { from, to });
+            }
+        }
+    }
+    for c in NAME_RANGE.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let conn = &t[c.get(1).map(|x| x.end()).unwrap_or(0)..c.get(2).map(|x| x.start()).unwrap_or(0)];
+        if conn.contains("und") || conn.contains("and") {
+            let before = &t[..m.start()];
+            if !(before.trim_end().ends_with("zwischen dem")
+                || before.trim_end().ends_with("zwischen")
+                || before.trim_end().ends_with("between the")
+                || before.trim_end().ends_with("between"))
+            {
+                continue;
+            }
+        }
+        let (Some(d1), Some(d2)) = (num::<i8>(&c, 1), num::<i8>(&c, 2)) else { continue };
+        let Some(mo) = c.get(3).and_then(|x| month_num(x.as_str())) else { continue };
+        let y = num::<i16>(&c, 4);
+        if d1 > d2 {
+            continue;
+        }
+        if let Some(to) = infer(d2, mo, y, None, ctx) {
+            if let Ok(from) = Date::new(to.year(), mo, d1) {
+                push(cl, out, m.start(), m.end(), Kind::Range { from, to });
+            }
+        }
+    }
+    // "am 12., 13. und 14. April": one month for a list of days.
+    static DAY_LIST: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b((?:\d{{1,2}}(?:\.|st|nd|rd|th)?\s*(?:,|und|oder|or|and|&|/)\s*(?:(?:am|dem|den|the|on)\s+)?)+)(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    static DIGITS: LazyLock<Regex> = LazyLock::new(|| re(r"\d{1,2}"));
+    for c in DAY_LIST.captures_iter(&t) {
+        let (Some(m), Some(g1)) = (c.get(0), c.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(3).and_then(|x| month_num(x.as_str())) else { continue };
+        let y = num::<i16>(&c, 4);
+        let mut parts: Vec<(usize, usize, i8)> = DIGITS
+            .find_iter(g1.as_str())
+            .filter_map(|d| Some((g1.start() + d.start(), g1.start() + d.end(), d.as_str().parse().ok()?)))
+            .collect();
+        if let (Some(g2), Some(d)) = (c.get(2), num::<i8>(&c, 2)) {
+            parts.push((g2.start(), m.end(), d));
+        }
+        let n = parts.len();
+        for (k, (s0, e0, d)) in parts.into_iter().enumerate() {
+            if let Some(date) = infer(d, mo, y, None, ctx) {
+                let e = if k + 1 == n { m.end() } else { e0 };
+                push(cl, out, s0, e, Kind::Date { d: date });
+            }
+        }
+        cl.take(m.start(), m.end());
+    }
+    for c in ISO.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if let (Some(y), Some(mo), Some(d)) = (num::<i16>(&c, 1), num::<i8>(&c, 2), num::<i8>(&c, 3)) {
+            if let Ok(d) = Date::new(y, mo, d) {
+                if cl.free(m.start(), m.end()) {
+                    push(cl, out, m.start(), m.end(), Kind::Date { d });
+                }
+            }
+        }
+    }
+    let wd_before = |pos: usize| -> Option<u8> {
+        static WDB: LazyLock<Regex> = LazyLock::new(|| {
+            re(&format!(r"\b({WDNAME}|mo|di|mi|do|fr|sa|so|mon|tue|wed|thu|fri|sat|sun)\.?,?\s*(?:(?:der|den|dem|the)\s+)?$"))
+        });
+        let s = t.get(pos.saturating_sub(20)..pos)?;
+        WDB.captures(s).and_then(|c| c.get(1)).and_then(|x| wd_index(x.as_str()))
+    };
+    for c in NUMERIC.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        // "18.00 Uhr" is a time, not 18 January.
+        if t[m.end()..].trim_start().starts_with("uhr") {
+            continue;
+        }
+        let (Some(d), Some(mo)) = (num::<i8>(&c, 1), num::<i8>(&c, 2)) else { continue };
+        if let Some(d) = infer(d, mo, num::<i16>(&c, 3), wd_before(m.start()), ctx) {
+            push(cl, out, m.start(), m.end(), Kind::Date { d });
+        }
+    }
+    for c in NUMERIC_NODOT.captures_iter(&t) {
+        let (Some(m), Some(g1)) = (c.get(0), c.get(1)) else { continue };
+        let s = g1.start();
+        if !cl.free(s, m.end()) {
+            continue;
+        }
+        let rest = &t[m.end()..];
+        if rest.trim_start().starts_with("uhr") || rest.starts_with('h') || rest.starts_with(':') {
+            continue;
+        }
+        let (Some(d), Some(mo)) = (num::<i8>(&c, 1), num::<i8>(&c, 2)) else { continue };
+        if let Some(d) = infer(d, mo, None, wd_before(s), ctx) {
+            push(cl, out, s, m.end(), Kind::Date { d });
+        }
+    }
+    for re_ in [&*DAY_MONTH, &*MONTH_DAY] {
+        let day_first = std::ptr::eq(re_, &*DAY_MONTH);
+        for c in re_.captures_iter(&t) {
+            let Some(m) = c.get(0) else { continue };
+            if !cl.free(m.start(), m.end()) {
+                continue;
+            }
+            let (d, mo) = if day_first {
+                (num::<i8>(&c, 1), c.get(2).and_then(|x| month_num(x.as_str())))
+            } else {
+                (num::<i8>(&c, 2), c.get(1).and_then(|x| month_num(x.as_str())))
+            };
+            let (Some(d), Some(mo)) = (d, mo) else { continue };
+            // "may 5" in English prose: only as a date when "may" is not the verb.
+            if !day_first && c.get(1).is_some_and(|x| x.as_str() == "may") {
+                let after = &t[m.end()..];
+                if after.trim_start().starts_with(|ch: char| ch.is_alphabetic()) && c.get(3).is_none() {
+                    let w: String = after.trim_start().chars().take_while(|c| c.is_alphabetic()).collect();
+                    if !["and", "or", "to", "at", "from", "between", "in", "after"].contains(&w.as_str()) {
+                        continue;
+                    }
+                }
+            }
+            if let Some(d) = infer(d, mo, num::<i16>(&c, 3), wd_before(m.start()), ctx) {
+                push(cl, out, m.start(), m.end(), Kind::Date { d });
+            }
+        }
+    }
+    for c in THE_NTH.captures_iter(&t) {
+        let (Some(m), Some(g)) = (c.get(0), c.get(1)) else { continue };
+        if !cl.free(g.start(), g.end()) {
+            continue;
+        }
+        let Some(day) = num::<i8>(&c, 1) else { continue };
+        if !(1..=31).contains(&day) {
+            continue;
+        }
+        let _ = m;
+        // Day of month alone: the next such day on or after today.
+        let mut d = None;
+        let mut cur = Date::new(today.year(), today.month(), 1).ok();
+        for _ in 0..13 {
+            let Some(c0) = cur else { break };
+            if let Ok(x) = Date::new(c0.year(), c0.month(), day) {
+                if x >= today {
+                    d = Some(x);
+                    break;
+                }
+            }
+            cur = c0.checked_add(1.month()).ok();
+        }
+        if let Some(d) = d {
+            let end = g.end() + 2.min(t.len().saturating_sub(g.end()));
+            let end = if t.is_char_boundary(end) { end } else { g.end() };
+            push(cl, out, g.start(), end, Kind::Date { d });
+        }
+    }
+    for c in KW.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(w) = num::<i8>(&c, 1) else { continue };
+        let mut found = None;
+        for y in [today.year(), today.year() + 1] {
+            if let Ok(d) = ISOWeekDate::new(y, w, Weekday::Monday) {
+                let mon = d.date();
+                if mon.checked_add(6.days()).is_ok_and(|s| s >= today) {
+                    found = Some(mon);
+                    break;
+                }
+            }
+        }
+        if let Some(monday) = found {
+            ctx.last_week = Some(monday);
+            push(cl, out, m.start(), m.end(), Kind::Week { monday });
+        }
+    }
+    for c in WEEK_REL.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let w = c.get(1).map(|x| x.as_str()).unwrap_or("");
+        let this = monday_of(today);
+        let monday = match w {
+            "naechste" | "naechsten" | "kommende" | "kommenden" | "next" | "following" => this.checked_add(7.days()).ok(),
+            "uebernaechste" | "uebernaechsten" => this.checked_add(14.days()).ok(),
+            _ => {
+                // "Freitag dieser Woche" after "KW 19": that week, not the current one.
+                let anaphoric = w == "dieser" && t[..m.start()].trim_end().rsplit(' ').next().is_some_and(|x| wd_index(x).is_some());
+                if anaphoric { ctx.last_week.or(Some(this)) } else { Some(this) }
+            }
+        };
+        if let Some(monday) = monday {
+            push(cl, out, m.start(), m.end(), Kind::Week { monday });
+        }
+    }
+    for c in WEEK_IN.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let n = match c.get(1).map(|x| x.as_str()).unwrap_or("") {
+            "einer" | "1" | "one" | "a" => 1,
+            "zwei" | "2" | "two" => 2,
+            "drei" | "3" | "three" => 3,
+            _ => 4,
+        };
+        if let Ok(d) = today.checked_add((7 * n).days()) {
+            push(cl, out, m.start(), m.end(), Kind::Week { monday: monday_of(d) });
+        }
+    }
+    static HOLI: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(fronleichnam|christi\s+himmelfahrt|himmelfahrt|pfingstmontag|pfingstsonntag|ostermontag|ostersonntag|karfreitag|tag\s+der\s+deutschen\s+einheit|heiligabend|heiligen\s+abend|silvester|neujahr|erster\s+weihnachtstag|zweiter\s+weihnachtstag|1\.\s*weihnachtstag|2\.\s*weihnachtstag|weihnachten|good\s+friday|easter\s+monday|christmas\s+eve|christmas|new\s+year'?s\s+eve|new\s+year'?s\s+day)\b")
+    });
+    for c in HOLI.captures_iter(&t) {
+        let (Some(m), Some(g)) = (c.get(0), c.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        if let Some(d) = holiday(g.as_str(), ctx) {
+            push(cl, out, m.start(), m.end(), Kind::Date { d });
+        }
+    }
+    for c in REL.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let w = m.as_str();
+        let before = t[..m.start()].trim_end();
+        if w == "morgen" && (before.ends_with(" am") || before == "am" || before.ends_with("jeden") || before.ends_with("heute")) {
+            continue; // "am Morgen" is the morning, "heute morgen" this morning
+        }
+        let off = if w.starts_with("heute") || w == "today" || w == "tonight" {
+            0
+        } else if w.contains("ueber") || w.contains("after") {
+            2
+        } else {
+            1
+        };
+        if let Ok(d) = today.checked_add(off.days()) {
+            push(cl, out, m.start(), m.end(), Kind::Date { d });
+            if w == "tonight" {
+                out.push(Item { start: m.start(), end: m.end(), kind: Kind::Part { from: 17 * 60, to: 22 * 60 } });
+            }
+        }
+    }
+}
+
+fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
+    static FULL: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b({WDNAME})(s|e|en)?(vormittags?|nachmittags?|abends?|morgens?|mittags?|mornings?|afternoons?|evenings?|nights?|nachts?)?\b"))
+    });
+    static ABBR: LazyLock<Regex> =
+        LazyLock::new(|| re(r"\b(mo|di|mi|do|fr|sa|so|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\b(\.)?"));
+    static GROUP: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(werktags|werktagen|werktage|werktag|wochentags|wochentagen|wochentage|unter\s+der\s+woche|weekdays?|during\s+the\s+week|am\s+wochenende|wochenenden?|weekends?|jeden\s+tag|jedem\s+tag|taeglich|every\s+day|everyday|daily|each\s+day|alle\s+tage)\b")
+    });
+    let t = cl.text.clone();
+    for m in GROUP.find_iter(&t) {
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let w = m.as_str();
+        let mask = if w.contains("wochenende") || w.starts_with("weekend") {
+            0b110_0000
+        } else if w.contains("werk") || w.contains("wochentag") || w.contains("unter") || w.contains("weekday") || w.contains("during") {
+            0b001_1111
+        } else {
+            0b111_1111
+        };
+        push(cl, out, m.start(), m.end(), Kind::Weekdays { mask, single: false });
+    }
+    for c in FULL.captures_iter(&t) {
+        let (Some(m), Some(g)) = (c.get(0), c.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(i) = wd_index(g.as_str()) else { continue };
+        let plural = c.get(2).is_some_and(|x| x.as_str() == "s");
+        let before = t[..m.start()].trim_end();
+        let lastw = before.rsplit([' ', ',']).next().unwrap_or("");
+        // "Thursday morning" is the next one; "Thursday mornings", "montags" recur.
+        let english_singular_part = c.get(3).is_none()
+            && g.as_str().ends_with("day")
+            && !plural
+            && {
+                let after = t[m.end()..].trim_start();
+                ["morning", "afternoon", "evening", "night"].iter().any(|w| after.starts_with(w) && !after[w.len()..].starts_with('s'))
+            };
+        let single = !plural
+            && (english_singular_part
+                || ["am", "an", "on", "this", "next", "diesen", "diesem", "kommenden", "naechsten", "den", "dem", "der", "coming"].contains(&lastw));
+        push(cl, out, g.start(), g.end(), Kind::Weekdays { mask: 1 << i, single });
+        if let Some(p) = c.get(3) {
+            if let Some((f, to)) = part_range(p.as_str()) {
+                out.push(Item { start: p.start(), end: p.end(), kind: if f == 0 && to == 0 { Kind::Night } else { Kind::Part { from: f, to } } });
+            }
+        }
+    }
+    for c in ABBR.captures_iter(&t) {
+        let (Some(m), Some(g)) = (c.get(0), c.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        if !upper.get(g.start()).copied().unwrap_or(false) {
+            continue;
+        }
+        let w = g.as_str();
+        let next = t[m.end()..].trim_start();
+        let prev = t[..g.start()].trim_end();
+        let listy = c.get(2).is_some()
+            || next.starts_with([',', '/', '-', '&'])
+            || next.starts_with("bis ")
+            || next.starts_with("und ")
+            || next.starts_with("oder ")
+            || next.starts_with(|ch: char| ch.is_ascii_digit())
+            || prev.ends_with(['/', '-', '&', ','])
+            || prev.ends_with(" und")
+            || prev.ends_with(" oder")
+            || prev.ends_with(" bis");
+        if w.len() == 2 && !listy {
+            continue;
+        }
+        if w.len() == 2 && (w == "so" || w == "do") && !(c.get(2).is_some() || next.starts_with(['/', '-', ',']) || prev.ends_with(['/', '-'])) {
+            continue;
+        }
+        let Some(i) = wd_index(w) else { continue };
+        push(cl, out, g.start(), m.end(), Kind::Weekdays { mask: 1 << i, single: false });
+    }
+}
+
+/// Part of day by word: (from, to) in minutes; (0, 0) marks the night.
+fn part_range(w: &str) -> Option<(Min, Min)> {
+    let w = w.trim();
+    let r = if w.starts_with("vormittag") || w.starts_with("morning") || w.starts_with("morgen") || w == "frueh" {
+        (480, 720)
+    } else if w.starts_with("nachmittag") || w.starts_with("afternoon") {
+        (780, 1080)
+    } else if w.starts_with("mittag") || w == "lunchtime" || w == "midday" || w == "noon" {
+        (720, 840)
+    } else if w.starts_with("abend") || w.starts_with("evening") || w == "tonight" {
+        (1020, 1320)
+    } else if w.starts_with("nacht") || w.starts_with("night") {
+        (0, 0)
+    } else {
+        return None;
+    };
+    Some(r)
+}
+
+fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: bool) {
+    let c = clock_re();
+    static NOT_BEFORE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b(?:nicht\s+vor|not\s+before|fruehestens\s+(?:ab\s+|um\s+)?|no\s+earlier\s+than)\s*({})", clock_re())));
+    static RANGE: LazyLock<Regex> = LazyLock::new(|| {
+        let c = clock_re();
+        re(&format!(r"\b(?:(zwischen|von|vom|between|from)\s+(?:ca\.?\s+)?)?({c})\s*(?:-|bis|und|and|to|till|until)\s*({c})"))
+    });
+    static FROM: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(?:ab|nach|after|from|later\s+than|frueh(?:e|)stens)\s+(?:(?:ca\.?|circa|etwa|so)\s+)?({})", clock_re()))
+    });
+    static UNTIL: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(?:bis|until|till|before|vor|spaetestens)\s+(?:(?:ca\.?|circa|etwa)\s+)?({})", clock_re()))
+    });
+    static AROUND: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(gegen|um|at|around|ca\.?|circa|etwa|so\s+gegen)\s+({})", clock_re()))
+    });
+    static BARE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b({})", clock_re())));
+    static PART: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:am\s+|in\s+the\s+|im\s+laufe\s+des\s+|early\s+|late\s+|spaet(?:en)?\s*|frueh(?:en)?\s+)?(vormittags?|nachmittags?|abends?|morgens|am\s+morgen|mittags?|mornings?|afternoons?|evenings?|nachts?|nights?|frueh|lunchtime|midday|noon|tonight)\b")
+    });
+    static FEIER: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:nach\s+(?:dem\s+|meinem\s+|unserem\s+)?feierabend|after\s+work|after\s+hours)\b"));
+    static ALLDAY: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:den\s+ganzen\s+tag|ganzen\s+tag|ganztags|ganztaegig|durchgehend|all\s+day|the\s+whole\s+day|whole\s+day|any\s*time|jederzeit|rund\s+um\s+die\s+uhr)\b")
+    });
+    let _ = c;
+    let t = cl.text.clone();
+    let clamp = |x: i32| x.clamp(0, 1440) as Min;
+    for cap in NOT_BEFORE.captures_iter(&t) {
+        let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else { continue };
+        if let Some(k) = parse_clock(g.as_str()) {
+            let f = adjust(k, ctx, evening);
+            push(cl, out, m.start(), m.end(), Kind::Clock { from: clamp(f), to: 1320.max(clamp(f)), kind: ClockKind::From, minute_grain: k.minute_grain });
+        }
+    }
+    for cap in RANGE.captures_iter(&t) {
+        let (Some(m), Some(g1), Some(g2)) = (cap.get(0), cap.get(2), cap.get(3)) else { continue };
+        if !cl.free(m.start(), m.end()) || next_word_is_unit(&t[m.end()..]) {
+            continue;
+        }
+        let (Some(a), Some(b)) = (parse_clock(g1.as_str()), parse_clock(g2.as_str())) else { continue };
+        if cap.get(1).is_none() && !a.marked && !b.marked {
+            continue;
+        }
+        let mut b_min = adjust(b, ctx, evening);
+        let mut a_min = if a.ampm.is_none() && b.ampm == Some(true) && a.min < 720 { a.min + 720 } else { adjust(a, ctx, evening) };
+        if a_min >= b_min && b_min < 720 && b.ampm.is_none() {
+            b_min += 720;
+        }
+        if a_min >= b_min && a_min >= 720 && a.ampm.is_none() && a_min - 720 < b_min {
+            a_min -= 720;
+        }
+        if a_min >= b_min {
+            continue;
+        }
+        push(cl, out, m.start(), m.end(), Kind::Clock { from: clamp(a_min), to: clamp(b_min), kind: ClockKind::Range, minute_grain: a.minute_grain || b.minute_grain });
+    }
+    for cap in FEIER.find_iter(&t) {
+        if cl.free(cap.start(), cap.end()) {
+            push(cl, out, cap.start(), cap.end(), Kind::Part { from: 1020, to: 1320 });
+        }
+    }
+    for cap in FROM.captures_iter(&t) {
+        let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) || next_word_is_unit(&t[m.end()..]) {
+            continue;
+        }
+        let Some(k) = parse_clock(g.as_str()) else { continue };
+        let f = clamp(adjust(k, ctx, evening));
+        let to = if f < 1320 { 1320 } else { 1440 };
+        push(cl, out, m.start(), m.end(), Kind::Clock { from: f, to, kind: ClockKind::From, minute_grain: k.minute_grain });
+    }
+    for cap in UNTIL.captures_iter(&t) {
+        let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) || next_word_is_unit(&t[m.end()..]) {
+            continue;
+        }
+        let Some(k) = parse_clock(g.as_str()) else { continue };
+        if !k.marked {
+            continue;
+        }
+        let e = clamp(adjust(k, ctx, evening));
+        let from = if e > 480 { 480 } else { 0 };
+        push(cl, out, m.start(), m.end(), Kind::Clock { from, to: e, kind: ClockKind::Until, minute_grain: k.minute_grain });
+    }
+    for cap in AROUND.captures_iter(&t) {
+        let (Some(m), Some(g)) = (cap.get(0), cap.get(2)) else { continue };
+        if !cl.free(m.start(), m.end()) || next_word_is_unit(&t[m.end()..]) {
+            continue;
+        }
+        let Some(k) = parse_clock(g.as_str()) else { continue };
+        let word = cap.get(1).map(|x| x.as_str()).unwrap_or("");
+        if (word == "um" || word == "at") && !k.marked && !(t[m.end()..].trim_start().starts_with(|ch: char| !ch.is_alphabetic()) || t[m.end()..].trim().is_empty()) {
+            continue;
+        }
+        let p = adjust(k, ctx, evening);
+        push(cl, out, m.start(), m.end(), Kind::Clock { from: clamp(p - 30), to: clamp(p + 60), kind: ClockKind::Point, minute_grain: k.minute_grain });
+    }
+    for cap in BARE.captures_iter(&t) {
+        let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(k) = parse_clock(g.as_str()) else { continue };
+        let s = g.as_str();
+        if !(s.contains("uhr") || s.contains(':') || k.ampm.is_some() || s.ends_with('h')) {
+            continue;
+        }
+        let p = adjust(k, ctx, evening);
+        push(cl, out, m.start(), m.end(), Kind::Clock { from: clamp(p - 30), to: clamp(p + 60), kind: ClockKind::Point, minute_grain: k.minute_grain });
+    }
+    for cap in ALLDAY.find_iter(&t) {
+        if cl.free(cap.start(), cap.end()) {
+            push(cl, out, cap.start(), cap.end(), Kind::AllDay);
+        }
+    }
+    for cap in PART.captures_iter(&t) {
+        let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let w = g.as_str().trim_start_matches("am ").trim();
+        let Some((f, to)) = part_range(w) else { continue };
+        let kind = if f == 0 && to == 0 { Kind::Night } else { Kind::Part { from: f, to } };
+        push(cl, out, m.start(), m.end(), kind);
+    }
+}
+
+/// Joins neighbours: weekday lists and ranges ("Mo-Fr", "Mi/Fr", "montags und
+/// donnerstags"), a weekday written as a date's label ("Dienstag, der 18.05."), two
+/// dates with "bis" into a range, and "ab"/"bis" before a date into bounds.
+fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
+    static LIST: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(?:\.?\s*)(?:,|/|&|\+|und|oder|and|or|sowie|bzw\.?)?\s*(?:am\s+|on\s+)?$"));
+    static RANGE: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*\.?\s*(?:-|bis(?:\s+(?:zum|einschliesslich))?|to|through|thru|until|till)\s*(?:the\s+)?$"));
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*\.?\s*,?\s*(?:(?:der|den|dem|the)\s+)?$"));
+    static FROM_P: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:ab|from|starting|beginning|after)\s+(?:(?:dem|den|the|on)\s+)?$"));
+    static UNTIL_P: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:bis|until|till|up\s+to)\s+(?:(?:einschliesslich|inklusive|incl\.?|zum|to\s+the|the)\s+)?$"));
+    // Weekday lists and ranges.
+    let mut i = 0;
+    while i + 1 < out.len() {
+        let gap = t.get(out[i].end..out[i + 1].start).unwrap_or("x");
+        if let (Kind::Weekdays { mask: m1, single: s1 }, Kind::Weekdays { mask: m2, single: s2 }) = (&out[i].kind, &out[i + 1].kind) {
+            let (m1, m2, s1, s2) = (*m1, *m2, *s1, *s2);
+            let joined = if RANGE.is_match(gap) && m1.count_ones() == 1 && m2.count_ones() == 1 {
+                let a = m1.trailing_zeros();
+                let b = m2.trailing_zeros();
+                let mut m = 0u8;
+                let mut k = a;
+                loop {
+                    m |= 1 << k;
+                    if k == b {
+                        break;
+                    }
+                    k = (k + 1) % 7;
+                }
+                Some(m)
+            } else if LIST.is_match(gap) {
+                Some(m1 | m2)
+            } else {
+                None
+            };
+            if let Some(mask) = joined {
+                out[i].end = out[i + 1].end;
+                out[i].kind = Kind::Weekdays { mask, single: s1 && s2 || (s1 && !s2 && false) };
+                if s1 {
+                    out[i].kind = Kind::Weekdays { mask, single: true };
+                }
+                out.remove(i + 1);
+                continue;
+            }
+        }
+        i += 1;
+    }
+    // Weekday labels of dates.
+    let mut i = 0;
+    while i + 1 < out.len() {
+        let gap = t.get(out[i].end..out[i + 1].start).unwrap_or("x");
+        let is_label = matches!(out[i].kind, Kind::Weekdays { mask, .. } if mask.count_ones() == 1)
+            && matches!(out[i + 1].kind, Kind::Date { .. })
+            && LABEL.is_match(gap);
+        if is_label {
+            let s = out[i].start;
+            out.remove(i);
+            out[i].start = s;
+            continue;
+        }
+        i += 1;
+    }
+    // Date bis date.
+    let mut i = 0;
+    while i + 1 < out.len() {
+        let gap = t.get(out[i].end..out[i + 1].start).unwrap_or("x");
+        if let (Kind::Date { d: a }, Kind::Date { d: b }) = (&out[i].kind, &out[i + 1].kind) {
+            let before = t.get(..out[i].start).unwrap_or("").trim_end();
+            let und_range = gap.trim().trim_end_matches(" dem").trim_end_matches(" den") == "und"
+                && (before.ends_with("zwischen") || before.ends_with("zwischen dem") || before.ends_with("between"));
+            if (RANGE.is_match(gap) || und_range) && a <= b {
+                let (a, b) = (*a, *b);
+                out[i].kind = Kind::Range { from: a, to: b };
+                out[i].end = out[i + 1].end;
+                out.remove(i + 1);
+                continue;
+            }
+        }
+        i += 1;
+    }
+    // Open bounds.
+    for k in 0..out.len() {
+        if let Kind::Date { d } = out[k].kind {
+            let lo = if k > 0 { out[k - 1].end } else { 0 };
+            let before = t.get(lo.min(out[k].start)..out[k].start).unwrap_or("");
+            if FROM_P.is_match(before) {
+                out[k].kind = Kind::From { d };
+            } else if UNTIL_P.is_match(before) {
+                out[k].kind = Kind::Until { d };
+            }
+        }
+    }
+}
+
+/// Easter Sunday (anonymous Gregorian algorithm).
+pub(crate) fn easter(y: i16) -> Option<Date> {
+    let y = y as i32;
+    let a = y % 19;
+    let b = y / 100;
+    let c = y % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    Date::new(y as i16, month as i8, day as i8).ok()
+}
+
+/// A named holiday's next date (on or after today, within the tolerance).
+fn holiday(name: &str, ctx: &Ctx) -> Option<Date> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let earliest = ctx.today.checked_sub(ctx.past_tolerance.days()).ok()?;
+    for y in [ctx.today.year(), ctx.today.year() + 1] {
+        let e = easter(y)?;
+        let off = |n: i32| e.checked_add(n.days()).ok();
+        let d = match name.as_str() {
+            "fronleichnam" => off(60),
+            "christi himmelfahrt" | "himmelfahrt" => off(39),
+            "pfingstmontag" => off(50),
+            "pfingstsonntag" => off(49),
+            "ostermontag" | "easter monday" => off(1),
+            "ostersonntag" => Some(e),
+            "karfreitag" | "good friday" => off(-2),
+            "tag der deutschen einheit" => Date::new(y, 10, 3).ok(),
+            "heiligabend" | "heiligen abend" | "christmas eve" => Date::new(y, 12, 24).ok(),
+            "silvester" | "new year's eve" | "new years eve" => Date::new(y, 12, 31).ok(),
+            "neujahr" | "new year's day" | "new years day" => Date::new(y, 1, 1).ok(),
+            "zweiter weihnachtstag" | "2. weihnachtstag" => Date::new(y, 12, 26).ok(),
+            _ => Date::new(y, 12, 25).ok(),
+        };
+        if let Some(d) = d {
+            if d >= earliest {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
