@@ -11,56 +11,17 @@ fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/mails")
 }
 
-/// A mail decoded crudely: subject, new text, quote. UNTIL PARSE LANDS: the integrator
-/// switches this to `buergerservice::parse::parse`.
-struct Crude {
+/// Subject, new text, quote and Content-Language as the real parser splits them.
+struct Decoded {
     subject: String,
     new_text: String,
     quoted: String,
     content_language: Option<String>,
 }
 
-/// Until parse lands: mail-parser's `body_text(0)` (derived from HTML for HTML-only
-/// mails 007 and 023), cut at the first quote line or quote header.
-fn crude_decode(raw: &[u8]) -> Crude {
-    let msg = mail_parser::MessageParser::default().parse(raw);
-    let (subject, body, content_language) = match &msg {
-        Some(m) => (
-            m.subject().unwrap_or("").to_string(),
-            m.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
-            m.header("Content-Language")
-                .and_then(|h| h.as_text())
-                .map(str::to_string),
-        ),
-        None => (String::new(), String::new(), None),
-    };
-    let mut new_text = String::new();
-    let mut quoted = String::new();
-    let mut in_quote = false;
-    for line in body.lines() {
-        let t = line.trim_start();
-        let header = t.starts_with('>')
-            || t.starts_with("-----Ursprüngliche Nachricht-----")
-            || t.starts_with("-----Original Message-----")
-            || (t.starts_with("Am ") && t.trim_end().ends_with("schrieb:"))
-            || (t.starts_with("On ") && t.trim_end().ends_with("wrote:"));
-        if header {
-            in_quote = true;
-        }
-        if in_quote {
-            quoted.push_str(t.trim_start_matches('>').trim_start());
-            quoted.push('\n');
-        } else {
-            new_text.push_str(line);
-            new_text.push('\n');
-        }
-    }
-    Crude {
-        subject,
-        new_text,
-        quoted,
-        content_language,
-    }
+fn crude_decode(raw: &[u8]) -> Decoded {
+    let m = buergerservice::parse::parse(raw).expect("every sample parses");
+    Decoded { subject: m.subject, new_text: m.body.new_text, quoted: m.body.quoted, content_language: m.content_language }
 }
 
 #[derive(Debug)]

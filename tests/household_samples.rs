@@ -5,7 +5,7 @@ use buergerservice::extract::household::{self, address_key};
 use buergerservice::extract::reply;
 use std::path::{Path, PathBuf};
 
-const SAMPLES: &str = "/work/shared/samples/mails";
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/mails");
 
 /// A mail body cut into new text, signature and quote.
 struct Split {
@@ -14,81 +14,11 @@ struct Split {
     quoted: String,
 }
 
-/// Until parse lands: decode the first text part with mail-parser.
-fn body(path: &Path) -> String {
+/// The mail as the real parser splits it.
+fn parsed(path: &Path) -> Split {
     let bytes = std::fs::read(path).unwrap_or_default();
-    mail_parser::MessageParser::default()
-        .parse(&bytes)
-        .and_then(|m| m.body_text(0).map(|b| b.replace("\r\n", "\n")))
-        .unwrap_or_default()
-}
-
-fn is_quote_header(line: &str) -> bool {
-    let t = line.trim();
-    t.starts_with("-----Ursprüngliche Nachricht")
-        || t.starts_with("-----Original Message")
-        || (t.starts_with("Am ") && t.contains("schrieb"))
-        || (t.starts_with("On ") && t.contains("wrote"))
-        || t.starts_with("Gesendet:")
-}
-
-/// Until parse lands: a crude quote cut. The quote runs from a quote header or the first
-/// '>' line through the '>' block (or to the end when it has no '>' markers); whatever
-/// stands outside is new text (so bottom-posts work).
-fn split(text: &str) -> Split {
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.iter().position(|l| is_quote_header(l) || l.trim_start().starts_with('>'));
-    let (mut new_lines, mut quoted) = (Vec::new(), Vec::new());
-    match start {
-        None => new_lines = lines.clone(),
-        Some(s) => {
-            new_lines.extend_from_slice(&lines[..s]);
-            let has_markers = lines[s..].iter().any(|l| l.trim_start().starts_with('>'));
-            let mut i = s;
-            if has_markers {
-                // Header lines, then the '>' block.
-                while i < lines.len() && !lines[i].trim_start().starts_with('>') {
-                    quoted.push(lines[i].to_string());
-                    i += 1;
-                }
-                while i < lines.len() && (lines[i].trim_start().starts_with('>')) {
-                    quoted.push(lines[i].trim_start().trim_start_matches(['>', ' ']).to_string());
-                    i += 1;
-                }
-                new_lines.extend_from_slice(&lines[i..]);
-            } else {
-                quoted.extend(lines[s..].iter().map(|l| l.to_string()));
-            }
-        }
-    }
-    // Signature: after a "-- " line, else after a closing formula and the name line.
-    let sig_at = new_lines.iter().position(|l| l.trim_end() == "--").map(|i| i + 1).or_else(|| {
-        new_lines.iter().position(|l| is_closing(l)).map(|i| {
-            // Skip blank lines and the name.
-            let mut j = i + 1;
-            while j < new_lines.len() && new_lines[j].trim().is_empty() {
-                j += 1;
-            }
-            (j + 1).min(new_lines.len())
-        })
-    });
-    let (n, s) = match sig_at {
-        Some(i) => (new_lines[..i].join("\n"), new_lines[i..].join("\n")),
-        None => (new_lines.join("\n"), String::new()),
-    };
-    Split { new_text: n, signature: s, quoted: quoted.join("\n") }
-}
-
-fn is_closing(line: &str) -> bool {
-    let l = line.trim().trim_end_matches([',', '!']).to_lowercase();
-    [
-        "viele grüße", "mit freundlichen grüßen", "freundliche grüße", "beste grüße", "liebe grüße",
-        "herzliche grüße", "gruß", "danke und gruß", "danke und viele grüße", "best regards", "kind regards",
-        "thanks a lot", "many thanks", "lg", "grüße",
-    ]
-    .iter()
-    .any(|c| l == *c)
-        || l.starts_with("lg ")
+    let m = buergerservice::parse::parse(&bytes).expect("every sample parses");
+    Split { new_text: m.body.new_text, signature: m.body.signature, quoted: m.body.quoted }
 }
 
 fn cases() -> Vec<(PathBuf, toml::Table)> {
@@ -128,7 +58,7 @@ fn labelled_persons_address_and_reply_intent_match() {
         if kind == "auto_reply" || kind == "bounce" {
             continue;
         }
-        let s = split(&body(&path));
+        let s = parsed(&path);
         let h = household::extract(&s.new_text, &s.signature);
         if let Some(exp) = label.get("persons").and_then(|v| v.as_integer()) {
             checked += 1;
@@ -180,7 +110,7 @@ fn sample_signature_phones() {
         if matches!(label.get("kind").and_then(|k| k.as_str()), Some("auto_reply" | "bounce")) {
             continue;
         }
-        let s = split(&body(&path));
+        let s = parsed(&path);
         let h = household::extract(&s.new_text, &s.signature);
         match want.iter().find(|(w, _)| *w == id) {
             Some((_, p)) => assert_eq!(h.phone.as_deref(), Some(*p), "{id}"),
