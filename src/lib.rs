@@ -17,6 +17,7 @@ pub mod case_id;
 pub mod classify;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod engine;
 pub mod extract;
 pub mod kind;

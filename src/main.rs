@@ -54,6 +54,10 @@ enum Command {
         /// The store directory (overrides [store] path).
         #[arg(long)]
         store: Option<PathBuf>,
+        /// Embedded demo in DIR: seeds DIR/maildir with the bundled sample mails, writes
+        /// replies to DIR/outbox, lets one citizen answer, then keeps watching DIR/maildir.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "maildir", "outbox_dir", "store"])]
+        demo: Option<PathBuf>,
     },
     /// The day's home visits in time order, with address, persons, concerns, documents.
     Agenda {
@@ -114,7 +118,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Triage { now, config, format, files } => cmd_triage(now, config, format, &files),
-        Command::Run { config, once, maildir, outbox_dir, store } => cmd_run(config, once, maildir, outbox_dir, store),
+        Command::Run { demo: Some(dir), once, .. } => cmd_demo(&dir, once),
+        Command::Run { config, once, maildir, outbox_dir, store, demo: None } => cmd_run(config, once, maildir, outbox_dir, store),
         Command::Agenda { config, store, date, staff, format } => {
             let mut cfg = match &config {
                 Some(path) => Config::load(path)?,
@@ -174,6 +179,48 @@ fn open_store(path: &std::path::Path) -> Result<buergerservice::store::Store> {
     buergerservice::store::Store::open(path).with_context(|| {
         format!("opening the store at {} (a running daemon holds it; stop it or use its copy)", path.display())
     })
+}
+
+fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
+    use buergerservice::config::{MailboxConfig, OutboxConfig};
+    use buergerservice::daemon::{self, App};
+    use buergerservice::demo;
+    use buergerservice::source::maildir::Maildir;
+    let mut cfg = Config::default();
+    cfg.mailbox = MailboxConfig::Maildir { path: dir.join("maildir"), poll_interval_ms: 500 };
+    cfg.outbox = OutboxConfig::Directory { path: dir.join("outbox") };
+    cfg.store.path = dir.join("store");
+    // The pilot starts in April 2027; the demo plans from today so there is something to see.
+    let today = Zoned::now().with_time_zone(buergerservice::tz::berlin()).date();
+    cfg.office.pilot_start = cfg.office.pilot_start.min(today);
+    let app = App::load(cfg, true)?;
+    let store = open_store(&app.cfg.store.path)?;
+    let maildir = Maildir::open(&dir.join("maildir"))?;
+    if maildir.pending()?.is_empty() && store.cases_with_status(buergerservice::store::Status::Proposed)?.is_empty() {
+        let n = demo::seed(&maildir)?;
+        println!("demo: {n} sample mails delivered to {}", dir.join("maildir/new").display());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let first = rt.block_on(daemon::run(&app, &store, true, std::future::pending()))?;
+    println!("demo: {} mails handled, {} new cases", first.mails, first.created);
+    if demo::citizen_answers(&store, &maildir)? {
+        println!("demo: Sabine Wendel answers her proposal with \"2\"");
+        rt.block_on(daemon::run(&app, &store, true, std::future::pending()))?;
+    }
+    println!("\ndemo: replies written to {}:", dir.join("outbox").display());
+    for line in demo::describe_outbox(&dir.join("outbox")) {
+        println!("  {line}");
+    }
+    if once {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "\ndemo: the daemon keeps watching {}; drop an .eml into its new/ folder to see it answered (Ctrl-C stops)",
+        dir.join("maildir").display()
+    );
+    rt.block_on(daemon::run(&app, &store, false, shutdown_signal()))?;
+    store.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// SIGTERM (systemd) or SIGINT (Ctrl-C).
