@@ -139,26 +139,47 @@ pub async fn run(app: &App, store: &Store, once: bool, shutdown: impl Future<Out
     }
 }
 
-/// Housekeeping between mails: deliver what is due, queue reminders.
-pub async fn housekeeping(app: &App, store: &Store, deliverer: &mut Deliverer, report: &mut RunReport) -> Result<(), DaemonError> {
-    let now = Zoned::now().with_time_zone(berlin());
-    let lead = jiff::SignedDuration::from_hours(app.cfg.daemon.reminder_lead_hours);
-    if !app.engine(store).queue_reminders(&now, lead)?.is_empty() {
-        store.flush()?;
+/// Work between mails: deliver what is due every round; reminders and the waiting list
+/// (which plan for every waiting case) at most once a minute.
+pub struct Chores {
+    deliverer: Deliverer,
+    next_slow: std::time::Instant,
+}
+
+impl Chores {
+    pub fn new(app: &App) -> Result<Chores, DaemonError> {
+        Ok(Chores { deliverer: app.deliverer()?, next_slow: std::time::Instant::now() })
     }
-    let r = deliverer.deliver(store).await?;
-    report.delivered.sent += r.sent;
-    report.delivered.failed += r.failed;
-    report.delivered.deferred = r.deferred;
-    report.delivered.waiting = r.waiting;
-    if r.sent + r.failed > 0 {
-        store.flush()?;
+
+    pub async fn run(&mut self, app: &App, store: &Store, report: &mut RunReport) -> Result<(), DaemonError> {
+        if std::time::Instant::now() >= self.next_slow {
+            self.next_slow = std::time::Instant::now() + Duration::from_secs(60);
+            let now = Zoned::now().with_time_zone(berlin());
+            let engine = app.engine(store);
+            let lead = jiff::SignedDuration::from_hours(app.cfg.daemon.reminder_lead_hours);
+            let reminded = engine.queue_reminders(&now, lead)?;
+            let promoted = engine.promote_waitlist(&now)?;
+            for case in &promoted {
+                tracing::info!(%case, "waiting list: slots found, proposals sent");
+            }
+            if !reminded.is_empty() || !promoted.is_empty() {
+                store.flush()?;
+            }
+        }
+        let r = self.deliverer.deliver(store).await?;
+        report.delivered.sent += r.sent;
+        report.delivered.failed += r.failed;
+        report.delivered.deferred = r.deferred;
+        report.delivered.waiting = r.waiting;
+        if r.sent + r.failed > 0 {
+            store.flush()?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 async fn run_maildir(app: &App, store: &Store, maildir: &Maildir, poll: Duration, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
-    let mut deliverer = app.deliverer()?;
+    let mut chores = Chores::new(app)?;
     let mut report = RunReport::default();
     tokio::pin!(shutdown);
     let io = |source| DaemonError::Mailbox { path: maildir.root().display().to_string(), source };
@@ -179,7 +200,7 @@ async fn run_maildir(app: &App, store: &Store, maildir: &Maildir, poll: Duration
             }
             maildir.finish(&path, disposition).map_err(io)?;
         }
-        housekeeping(app, store, &mut deliverer, &mut report).await?;
+        chores.run(app, store, &mut report).await?;
         if once {
             return Ok(report);
         }

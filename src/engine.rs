@@ -448,6 +448,28 @@ fn forward_summary(t: &Triage, sender: &str, now: &Zoned) -> ForwardSummary {
 }
 
 impl Engine<'_> {
+    /// Offer slots to waitlisted cases, first come first served (in case-number order),
+    /// as capacity frees up (cancellations, expired holds, a new staff member). Returns
+    /// the cases that got proposals.
+    pub fn promote_waitlist(&self, now: &Zoned) -> Result<Vec<CaseId>, EngineError> {
+        let mut ids = self.store.cases_with_status(Status::Waitlisted)?;
+        ids.sort();
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(case) = self.store.case(id)? else { continue };
+            let facts = Facts::from_stored(&case.triage);
+            let plan = self.plan(&facts, &facts.availability, now, Some(id))?;
+            if plan.waitlisted || plan.proposals.is_empty() {
+                continue;
+            }
+            let to = Recipient { address: &case.sender, name: None, lang: facts.language, in_reply_to: case.message_id.as_deref() };
+            let change = self.offer(id, &to, &facts, &plan, false, now)?;
+            self.store.update(id, None, now.timestamp(), &change)?;
+            out.push(id);
+        }
+        Ok(out)
+    }
+
     /// Queue the reminder for every booked visit starting within `lead` of `now` that
     /// has none yet. Returns the cases reminded.
     pub fn queue_reminders(&self, now: &Zoned, lead: jiff::SignedDuration) -> Result<Vec<CaseId>, EngineError> {

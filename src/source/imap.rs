@@ -7,7 +7,7 @@
 //! \Deleted + EXPUNGE) to `Processed`, unreadable mail to `Quarantine`.
 
 use crate::config::{ImapConfig, Tls};
-use crate::daemon::{handle, housekeeping, App, DaemonError, RunReport};
+use crate::daemon::{handle, App, Chores, DaemonError, RunReport};
 use crate::outbox::{is_loopback, read_secret};
 use crate::source::Disposition;
 use crate::store::Store;
@@ -100,18 +100,18 @@ enum End {
 
 /// Run the IMAP intake until shutdown (or, with `once`, until the folder is empty).
 pub async fn run(app: &App, store: &Store, cfg: &ImapConfig, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
-    let mut deliverer = app.deliverer()?;
+    let mut chores = Chores::new(app)?;
     let mut report = RunReport::default();
     let mut shutdown = std::pin::pin!(shutdown);
     let mut delay = Duration::from_secs(1);
     let mut was_down = false;
     loop {
-        match session(app, store, cfg, once, &mut deliverer, &mut report, shutdown.as_mut(), &mut was_down).await {
+        match session(app, store, cfg, once, &mut chores, &mut report, shutdown.as_mut(), &mut was_down).await {
             Ok(End::Shutdown | End::Done) => return Ok(report),
             Err(DaemonError::Imap(why)) => {
                 if once {
                     // Deliver what is queued before giving up.
-                    housekeeping(app, store, &mut deliverer, &mut report).await?;
+                    chores.run(app, store, &mut report).await?;
                     return Err(DaemonError::Imap(why));
                 }
                 if !was_down {
@@ -126,7 +126,7 @@ pub async fn run(app: &App, store: &Store, cfg: &ImapConfig, once: bool, shutdow
                 }
                 delay = (delay * 2).min(Duration::from_secs(300));
                 // Replies still go out while the mailbox is away.
-                housekeeping(app, store, &mut deliverer, &mut report).await?;
+                chores.run(app, store, &mut report).await?;
             }
             Err(other) => return Err(other),
         }
@@ -142,7 +142,7 @@ async fn session(
     store: &Store,
     cfg: &ImapConfig,
     once: bool,
-    deliverer: &mut crate::outbox::Deliverer,
+    chores: &mut Chores,
     report: &mut RunReport,
     mut shutdown: Pin<&mut impl Future<Output = ()>>,
     was_down: &mut bool,
@@ -202,7 +202,7 @@ async fn session(
                 store.set_imap_state(&cfg.folder, validity, last)?;
             }
         }
-        housekeeping(app, store, deliverer, report).await?;
+        chores.run(app, store, report).await?;
         if once {
             let _ = timed("LOGOUT", s.logout()).await;
             return Ok(End::Done);
