@@ -390,26 +390,27 @@ impl<'de> Deserialize<'de> for TimeRange {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(Default)]
 pub struct RulesConfig {
-    /// Directory with one `*.toml` per department; relative to the config file.
-    #[serde(default = "default_rules_dir")]
-    pub dir: PathBuf,
+    /// Directory with one `*.toml` per department; relative to the config file. Not set:
+    /// the rules shipped inside the binary.
+    pub dir: Option<PathBuf>,
 }
 
-impl Default for RulesConfig {
-    fn default() -> Self {
-        RulesConfig { dir: default_rules_dir() }
+impl RulesConfig {
+    /// The configured rules, or the shipped ones.
+    pub fn load(&self) -> Result<crate::classify::Rules, crate::classify::RulesError> {
+        match &self.dir {
+            Some(dir) => crate::classify::Rules::load_dir(dir),
+            None => Ok(crate::classify::Rules::builtin()),
+        }
     }
-}
-
-fn default_rules_dir() -> PathBuf {
-    PathBuf::from("rules")
 }
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("{file}: cannot read: {source}")]
-    Io { file: PathBuf, source: std::io::Error },
+    #[error("{file}: cannot read: {error}")]
+    Io { file: PathBuf, error: std::io::Error },
     /// toml's message already names the line, column and key.
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },
@@ -423,17 +424,17 @@ impl Default for Config {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io { file: path.to_path_buf(), error })?;
         let mut cfg = Config::parse(&text).map_err(|message| ConfigError::Invalid { file: path.to_path_buf(), message })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        if cfg.rules.dir.is_relative() {
-            cfg.rules.dir = base.join(&cfg.rules.dir);
-        }
         let rebase = |p: &mut PathBuf| {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
         };
+        if let Some(p) = cfg.rules.dir.as_mut() {
+            rebase(p);
+        }
         if let Some(p) = cfg.champions_league.fixtures_ics.as_mut() {
             rebase(p);
         }
@@ -455,7 +456,7 @@ impl Config {
         let Some(path) = &self.champions_league.fixtures_ics else {
             return Ok(Vec::new());
         };
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: path.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io { file: path.clone(), error })?;
         crate::schedule::fixtures::kickoffs_from_ics(&text)
             .map_err(|e| ConfigError::Invalid { file: path.clone(), message: format!("champions_league.fixtures_ics: {e}") })
     }
@@ -538,7 +539,7 @@ mod tests {
 
     #[test]
     fn empty_config_uses_defaults() {
-        assert_eq!(Config::parse("").unwrap().rules.dir, PathBuf::from("rules"));
+        assert_eq!(Config::parse("").unwrap().rules.dir, None);
     }
 }
 
@@ -550,7 +551,7 @@ mod template_tests {
     fn shipped_template_loads_with_its_fixtures() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
         let cfg = Config::load(&path).unwrap();
-        assert!(cfg.rules.dir.ends_with("rules"));
+        assert!(cfg.rules.dir.as_ref().unwrap().ends_with("rules"));
         assert_eq!(cfg.staff.len(), 2);
         let r = cfg.planning_rules(&cfg.fixture_kickoffs().unwrap());
         assert_eq!(r.calendar.pilot_start, Some(jiff::civil::date(2027, 4, 3)));

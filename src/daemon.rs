@@ -33,8 +33,8 @@ pub enum DaemonError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Outbox(#[from] OutboxError),
-    #[error("mailbox {path}: {source}")]
-    Mailbox { path: String, source: std::io::Error },
+    #[error("mailbox {path}: {error}")]
+    Mailbox { path: String, error: std::io::Error },
     #[error("imap: {0}")]
     Imap(String),
 }
@@ -52,7 +52,7 @@ impl App {
     /// `builtin_data`: use the rules and templates compiled into the binary (no config
     /// file given); otherwise read the folders the configuration names.
     pub fn load(cfg: Config, builtin_data: bool) -> Result<App, DaemonError> {
-        let rules = if builtin_data { Rules::builtin() } else { Rules::load_dir(&cfg.rules.dir)? };
+        let rules = if builtin_data { Rules::builtin() } else { cfg.rules.load()? };
         let templates = match (&cfg.mail.templates, builtin_data) {
             (Some(dir), false) => Templates::load_dir(dir)?,
             _ => Templates::builtin(),
@@ -132,7 +132,7 @@ fn log_outcome(o: &Outcome) {
 pub async fn run(app: &App, store: &Store, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
     match &app.cfg.mailbox {
         MailboxConfig::Maildir { path, poll_interval_ms } => {
-            let maildir = Maildir::open(path).map_err(|source| DaemonError::Mailbox { path: path.display().to_string(), source })?;
+            let maildir = Maildir::open(path).map_err(|error| DaemonError::Mailbox { path: path.display().to_string(), error })?;
             run_maildir(app, store, &maildir, Duration::from_millis(*poll_interval_ms), once, shutdown).await
         }
         MailboxConfig::Imap(imap) => crate::source::imap::run(app, store, imap, once, shutdown).await,
@@ -182,7 +182,7 @@ async fn run_maildir(app: &App, store: &Store, maildir: &Maildir, poll: Duration
     let mut chores = Chores::new(app)?;
     let mut report = RunReport::default();
     tokio::pin!(shutdown);
-    let io = |source| DaemonError::Mailbox { path: maildir.root().display().to_string(), source };
+    let io = |error| DaemonError::Mailbox { path: maildir.root().display().to_string(), error };
     loop {
         for path in maildir.pending().map_err(io)? {
             let raw = match std::fs::read(&path) {

@@ -244,7 +244,7 @@ fn cmd_triage(now: Option<Zoned>, config: Option<PathBuf>, format: Format, files
     let (cfg, rules) = match &config {
         Some(path) => {
             let cfg = Config::load(path)?;
-            let rules = Rules::load_dir(&cfg.rules.dir).with_context(|| format!("loading rules named in {}", path.display()))?;
+            let rules = cfg.rules.load().with_context(|| format!("loading the rules named in {}", path.display()))?;
             (cfg, rules)
         }
         None => (Config::default(), Rules::builtin()),

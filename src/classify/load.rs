@@ -98,15 +98,15 @@ pub const DEFAULT_THRESHOLD: f64 = 2.0;
 /// Read every `*.toml` in `dir` (sorted by name, so the result does not depend on the
 /// file system's order) and compile them.
 pub fn load_dir(dir: &Path) -> Result<Rules, RulesError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| RulesError::Io {
+    let entries = std::fs::read_dir(dir).map_err(|error| RulesError::Io {
         file: dir.to_path_buf(),
-        source,
+        error,
     })?;
     let mut files = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| RulesError::Io {
+        let entry = entry.map_err(|error| RulesError::Io {
             file: dir.to_path_buf(),
-            source,
+            error,
         })?;
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
@@ -116,9 +116,9 @@ pub fn load_dir(dir: &Path) -> Result<Rules, RulesError> {
     files.sort();
     let mut sources = Vec::new();
     for path in files {
-        let text = std::fs::read_to_string(&path).map_err(|source| RulesError::Io {
+        let text = std::fs::read_to_string(&path).map_err(|error| RulesError::Io {
             file: path.clone(),
-            source,
+            error,
         })?;
         sources.push((path, text));
     }
@@ -338,7 +338,7 @@ fn build(file: &Path, rule: &str, pattern: &str) -> Result<Regex, RulesError> {
         .map_err(|e| RulesError::Regex {
             file: file.to_path_buf(),
             rule: rule.to_string(),
-            source: Box::new(e),
+            error: Box::new(e),
         })
 }
 

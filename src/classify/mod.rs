@@ -145,18 +145,18 @@ pub struct Classification {
 /// A rule file that cannot be used; names file, rule and cause.
 #[derive(Debug, Error)]
 pub enum RulesError {
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read: {error}")]
     Io {
         file: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{file}: {message}")]
     Syntax { file: PathBuf, message: String },
-    #[error("{file}: rule {rule}: bad regex: {source}")]
+    #[error("{file}: rule {rule}: bad regex: {error}")]
     Regex {
         file: PathBuf,
         rule: String,
-        source: Box<regex::Error>,
+        error: Box<regex::Error>,
     },
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },

@@ -26,8 +26,8 @@ pub enum ReplyError {
     Template { file: String, message: String },
     #[error("template {file}: the first line must be `Subject: …`")]
     NoSubject { file: String },
-    #[error("cannot read templates in {dir}: {source}")]
-    Io { dir: String, source: std::io::Error },
+    #[error("cannot read templates in {dir}: {error}")]
+    Io { dir: String, error: std::io::Error },
     #[error("address {0:?} is not a valid mailbox")]
     Address(String),
     #[error("building the mail: {0}")]
@@ -89,7 +89,7 @@ impl Templates {
             let src = match std::fs::read_to_string(&path) {
                 Ok(s) => s,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => (*src).to_string(),
-                Err(source) => return Err(ReplyError::Io { dir: path.display().to_string(), source }),
+                Err(error) => return Err(ReplyError::Io { dir: path.display().to_string(), error }),
             };
             let file = path.display().to_string();
             if !src.starts_with("Subject:") {
