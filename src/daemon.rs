@@ -94,23 +94,35 @@ pub struct RunReport {
     pub delivered: DeliveryReport,
 }
 
-/// Handle one raw mail: the engine's decision is durable before this returns.
-pub fn handle(app: &App, store: &Store, raw: &[u8], now: Timestamp) -> Result<(Outcome, Disposition), DaemonError> {
+/// Decide one raw mail: case, events and replies are written to the store in one
+/// transaction, but not yet flushed. The caller flushes once per batch of mails and
+/// only then moves them out of the inbox (a disk sync per mail could not keep up with a
+/// backlog).
+pub fn decide(app: &App, store: &Store, raw: &[u8], now: Timestamp, report: &mut RunReport) -> Result<Disposition, DaemonError> {
     let engine = app.engine(store);
     let outcome = if raw.len() > app.cfg.daemon.max_mail_bytes {
         engine.quarantine(raw, now, &format!("oversized mail ({} bytes)", raw.len()))?
     } else {
         engine.process(raw, now)?
     };
-    // Durable before the mail leaves the inbox and before anything is sent.
-    store.flush()?;
+    report.mails += 1;
     let disposition = match &outcome {
-        Outcome::Quarantined { .. } => Disposition::Quarantine,
+        Outcome::Quarantined { .. } => {
+            report.quarantined += 1;
+            Disposition::Quarantine
+        }
+        Outcome::Created { .. } => {
+            report.created += 1;
+            Disposition::Processed
+        }
         _ => Disposition::Processed,
     };
     log_outcome(&outcome);
-    Ok((outcome, disposition))
+    Ok(disposition)
 }
+
+/// Mails decided per flush: one disk sync per batch, then the batch leaves the inbox.
+pub const BATCH: usize = 100;
 
 /// Case ids and kinds only: never names, addresses or text at info level.
 fn log_outcome(o: &Outcome) {
@@ -184,21 +196,22 @@ async fn run_maildir(app: &App, store: &Store, maildir: &Maildir, poll: Duration
     tokio::pin!(shutdown);
     let io = |error| DaemonError::Mailbox { path: maildir.root().display().to_string(), error };
     loop {
-        for path in maildir.pending().map_err(io)? {
-            let raw = match std::fs::read(&path) {
-                Ok(r) => r,
-                // Moved away meanwhile (another run finished it): nothing to do.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io(e)),
-            };
-            let (outcome, disposition) = handle(app, store, &raw, Timestamp::now())?;
-            report.mails += 1;
-            match outcome {
-                Outcome::Created { .. } => report.created += 1,
-                Outcome::Quarantined { .. } => report.quarantined += 1,
-                _ => {}
+        for batch in maildir.pending().map_err(io)?.chunks(BATCH) {
+            let mut done = Vec::with_capacity(batch.len());
+            for path in batch {
+                let raw = match std::fs::read(path) {
+                    Ok(r) => r,
+                    // Moved away meanwhile (another run finished it): nothing to do.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io(e)),
+                };
+                done.push((path, decide(app, store, &raw, Timestamp::now(), &mut report)?));
             }
-            maildir.finish(&path, disposition).map_err(io)?;
+            // Durable before the mails leave the inbox and before anything is sent.
+            store.flush()?;
+            for (path, disposition) in done {
+                maildir.finish(path, disposition).map_err(io)?;
+            }
         }
         chores.run(app, store, &mut report).await?;
         if once {

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -91,33 +92,55 @@ impl Deliverer {
         Ok(Deliverer { transport, from, retry_min, retry_max, backoff: HashMap::new() })
     }
 
-    /// Try every mail in the outbox whose retry time has come.
+    /// Try every mail in the outbox whose retry time has come, `PARALLEL` at a time over
+    /// the transport's connection pool. What the server accepted is marked sent (and
+    /// flushed every `FLUSH_EVERY` mails, so a crash can repeat at most that many).
     pub async fn deliver(&mut self, store: &Store) -> Result<DeliveryReport, OutboxError> {
+        const PARALLEL: usize = 4;
+        const FLUSH_EVERY: usize = 50;
         let mut report = DeliveryReport::default();
+        let now = Instant::now();
+        let mut due = Vec::new();
         for mail in store.outbox()? {
-            if self.backoff.get(&mail.id).is_some_and(|(_, not_before)| Instant::now() < *not_before) {
+            if self.backoff.get(&mail.id).is_some_and(|(_, not_before)| now < *not_before) {
                 report.waiting += 1;
                 continue;
             }
-            let to: Address = match mail.to.parse() {
-                Ok(a) => a,
+            match mail.to.parse::<Address>() {
+                Ok(to) => due.push((mail, to)),
                 Err(e) => {
                     store.mark_failed(mail.id, Timestamp::now(), &format!("invalid recipient address: {e}"))?;
                     report.failed += 1;
-                    continue;
                 }
-            };
-            let envelope = Envelope::new(Some(self.from.clone()), vec![to]).map_err(|e| OutboxError::Config(e.to_string()))?;
-            let result = match &self.transport {
-                Transport::Directory(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (false, e.to_string())),
-                Transport::Smtp(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (e.is_permanent(), e.to_string())),
-            };
+            }
+        }
+        let transport = &self.transport;
+        let from = &self.from;
+        let mut results = futures_util::stream::iter(due)
+            .map(|(mail, to)| async move {
+                let result = match Envelope::new(Some(from.clone()), vec![to]) {
+                    Err(e) => Err((true, e.to_string())),
+                    Ok(envelope) => match transport {
+                        Transport::Directory(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (false, e.to_string())),
+                        Transport::Smtp(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (e.is_permanent(), e.to_string())),
+                    },
+                };
+                (mail, result)
+            })
+            .buffer_unordered(PARALLEL);
+        let mut since_flush = 0;
+        while let Some((mail, result)) = results.next().await {
             match result {
                 Ok(()) => {
                     store.mark_sent(mail.id, Timestamp::now())?;
                     self.backoff.remove(&mail.id);
                     tracing::info!(case = %mail.case, outbox_id = mail.id, "reply delivered");
                     report.sent += 1;
+                    since_flush += 1;
+                    if since_flush >= FLUSH_EVERY {
+                        store.flush()?;
+                        since_flush = 0;
+                    }
                 }
                 Err((true, why)) => {
                     store.mark_failed(mail.id, Timestamp::now(), &why)?;

@@ -157,3 +157,131 @@ fn no_reply_senders_and_our_own_address_get_no_answer() {
     assert!(matches!(engine.process(&noreply, at("2027-06-01T08:00:00Z")).unwrap(), Outcome::Ignored { .. }));
     assert!(store.outbox().unwrap().is_empty());
 }
+
+fn other_household(raw: &[u8], tag: &str) -> Vec<u8> {
+    String::from_utf8_lossy(raw).replace("6f1d2c9a-3b47", tag).replace("sabine.wendel@posteo", &format!("{tag}@posteo")).into_bytes()
+}
+
+fn proposal_id(store: &Store, case: buergerservice::case_id::CaseId) -> String {
+    store
+        .outbox()
+        .unwrap()
+        .iter()
+        .filter(|m| m.case == case)
+        .map(|m| read(&m.message))
+        .find(|(s, _, _)| s.contains("Terminvorschl"))
+        .map(|(_, id, _)| id)
+        .unwrap()
+}
+
+#[test]
+fn a_slot_taken_meanwhile_brings_new_proposals_with_an_apology() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    let Outcome::Created { case: a, .. } = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap() else { panic!() };
+    let a_slots = store.case(a).unwrap().unwrap().proposed_slots().to_vec();
+    // After A's holds expired (72 h), B is offered A's second slot and books it.
+    let b_mail = other_household(&sample("001-"), "nachbar");
+    let Outcome::Created { case: b, .. } = engine.process(&b_mail, at("2027-04-09T16:00:00Z")).unwrap() else { panic!() };
+    let b_first = store.case(b).unwrap().unwrap().proposed_slots()[0].clone();
+    assert_eq!(b_first.start, a_slots[1].start, "B is offered the slot A no longer holds");
+    let b_yes = reply("nachbar@posteo.de", &format!("Re: [{b}] Termine"), &proposal_id(&store, b), "b1@posteo.de", "1");
+    assert_eq!(engine.process(&b_yes, at("2027-04-09T16:10:00Z")).unwrap(), Outcome::Booked { case: b });
+    // A now answers "2": gone. A gets an apology and new proposals, nothing is double-booked.
+    let a_two = reply("sabine.wendel@posteo.de", &format!("Re: [{a}] Termine"), &proposal_id(&store, a), "a1@posteo.de", "2");
+    assert_eq!(engine.process(&a_two, at("2027-04-09T17:00:00Z")).unwrap(), Outcome::SlotTaken { case: a });
+    let (_, _, body) = read(&store.outbox().unwrap().last().unwrap().message);
+    assert!(body.contains("inzwischen vergeben") && body.contains("1) "), "{body}");
+    let new = store.case(a).unwrap().unwrap().proposed_slots().to_vec();
+    assert!(!new.iter().any(|s| s.start == b_first.start), "the taken slot is not offered again");
+    assert_eq!(store.case(a).unwrap().unwrap().status, Status::Proposed);
+}
+
+#[test]
+fn a_booked_visit_can_be_moved_by_reply_and_is_reminded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    let Outcome::Created { case, .. } = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap() else { panic!() };
+    let pid = proposal_id(&store, case);
+    let one = reply("sabine.wendel@posteo.de", &format!("Re: [{case}] Termine"), &pid, "m1@posteo.de", "1");
+    assert_eq!(engine.process(&one, at("2027-04-06T08:00:00Z")).unwrap(), Outcome::Booked { case });
+    let first = store.case(case).unwrap().unwrap().booking.unwrap();
+    // A wish to move: new proposals, the booked visit stays until a new one is chosen.
+    let mv = reply("sabine.wendel@posteo.de", &format!("Re: [{case}] Terminbestätigung"), &pid, "m2@posteo.de", "Können wir den Termin verschieben? Am 29. April ab 19 Uhr ginge es auch.");
+    assert_eq!(engine.process(&mv, at("2027-04-06T09:00:00Z")).unwrap(), Outcome::Reproposed { case });
+    let c = store.case(case).unwrap().unwrap();
+    assert_eq!(c.status, Status::Booked);
+    assert_eq!(c.booking.as_ref(), Some(&first));
+    let offered = c.proposed_slots().to_vec();
+    assert!(!offered.is_empty());
+    let berlin = buergerservice::tz::berlin();
+    assert!(offered.iter().all(|s| s.start.to_zoned(berlin.clone()).date() == jiff::civil::date(2027, 4, 29)), "{offered:?}");
+    let pid2 = proposal_id(&store, case);
+    let pick = reply("sabine.wendel@posteo.de", &format!("Re: [{case}] Termine"), &pid2, "m3@posteo.de", "1");
+    assert_eq!(engine.process(&pick, at("2027-04-06T10:00:00Z")).unwrap(), Outcome::Booked { case });
+    let c = store.case(case).unwrap().unwrap();
+    assert_eq!(c.booking.as_ref().map(|b| b.start), Some(offered[0].start));
+    assert!(store.bookings_on(first.start.to_zoned(berlin.clone()).date()).unwrap().is_empty(), "the old slot is free");
+    // The reminder goes out once, the day before.
+    let visit = c.booking.unwrap().start.to_zoned(berlin);
+    let eve = visit.checked_sub(jiff::Span::new().hours(20)).unwrap();
+    let lead = jiff::SignedDuration::from_hours(24);
+    assert_eq!(engine.queue_reminders(&eve, lead).unwrap(), vec![case]);
+    assert!(engine.queue_reminders(&eve, lead).unwrap().is_empty());
+    let (subject, _, body) = read(&store.outbox().unwrap().last().unwrap().message);
+    assert!(subject.contains("Erinnerung") && body.contains("absagen"), "{subject}\n{body}");
+}
+
+#[test]
+fn a_mail_with_both_kinds_of_concern_gets_a_visit_and_a_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let mixed = reply(
+        "Ute Berg <ute.berg@posteo.de>",
+        "Personalausweis und Hund",
+        "none@x",
+        "mixed-1@posteo.de",
+        "Guten Tag, ich brauche einen neuen Personalausweis. Außerdem möchte ich unseren neuen Hund zur Hundesteuer anmelden. Ich bin dienstags ab 17 Uhr zu Hause.\r\n\r\nUte Berg\r\nWeiherstraße 3, 65239 Hochheim",
+    )
+    .into_iter()
+    .collect::<Vec<u8>>();
+    let mixed = String::from_utf8(mixed).unwrap().replace("In-Reply-To: <none@x>\r\nReferences: <none@x>\r\n", "");
+    let out = app.engine(&store).process(mixed.as_bytes(), at("2027-04-06T08:00:00Z")).unwrap();
+    assert!(matches!(out, Outcome::Created { status: Status::Proposed, .. }), "{out:?}");
+    let to: Vec<String> = store.outbox().unwrap().iter().map(|m| m.to.clone()).collect();
+    assert!(to.iter().any(|t| t.starts_with("steueramt@")), "{to:?}");
+    assert_eq!(to.iter().filter(|t| *t == "ute.berg@posteo.de").count(), 2, "proposal and the Fachamt notice: {to:?}");
+}
+
+#[test]
+fn the_waiting_list_is_served_first_come_first_served_when_capacity_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut cfg = Config::default();
+    cfg.staff[0].max_visits_per_day = 1;
+    cfg.office.horizon_weeks = 1;
+    let app = App::load(cfg, true).unwrap();
+    let engine = app.engine(&store);
+    let ask = |who: &str| reply(&format!("{who}@posteo.de"), "Meldebescheinigung", "none@x", &format!("{who}-1@posteo.de"), "Ich brauche eine Meldebescheinigung.");
+    let mut cases = Vec::new();
+    for who in ["anna", "bert", "cora", "dirk"] {
+        let Outcome::Created { case, status } = engine.process(&ask(who), at("2027-04-12T08:00:00Z")).unwrap() else { panic!() };
+        cases.push((case, status));
+    }
+    // One visit a day, each proposal holds three days: the week is full after two cases.
+    assert_eq!(cases.iter().map(|c| c.1).collect::<Vec<_>>(), vec![Status::Proposed, Status::Proposed, Status::Waitlisted, Status::Waitlisted]);
+    let (_, _, body) = read(&store.outbox().unwrap()[2].message);
+    assert!(body.contains("Warteliste") && body.contains("früheste mögliche Termin"), "{body}");
+    // Anna cancels: her three days are free again, and Cora (first in line) gets them.
+    let cancel = reply("anna@posteo.de", &format!("Re: [{}] Termine", cases[0].0), "none@x", "anna-2@posteo.de", "Bitte stornieren, hat sich erledigt.");
+    assert_eq!(engine.process(&cancel, at("2027-04-12T09:00:00Z")).unwrap(), Outcome::Cancelled { case: cases[0].0 });
+    let now = buergerservice::tz::parse_instant("2027-04-12T11:30:00+02:00").unwrap();
+    assert_eq!(engine.promote_waitlist(&now).unwrap(), vec![cases[2].0]);
+    assert_eq!(store.case(cases[2].0).unwrap().unwrap().status, Status::Proposed);
+    assert_eq!(store.case(cases[3].0).unwrap().unwrap().status, Status::Waitlisted);
+}

@@ -7,7 +7,7 @@
 //! \Deleted + EXPUNGE) to `Processed`, unreadable mail to `Quarantine`.
 
 use crate::config::{ImapConfig, Tls};
-use crate::daemon::{handle, App, Chores, DaemonError, RunReport};
+use crate::daemon::{decide, App, Chores, DaemonError, RunReport, BATCH};
 use crate::outbox::{is_loopback, read_secret};
 use crate::source::Disposition;
 use crate::store::Store;
@@ -32,8 +32,6 @@ type Conn = Box<dyn Io>;
 
 /// How long one IMAP command may take before the connection counts as lost.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-/// Mails fetched per FETCH command.
-const BATCH: usize = 25;
 
 async fn timed<T, E: std::fmt::Display>(what: &str, f: impl Future<Output = Result<T, E>>) -> Result<T, String> {
     match tokio::time::timeout(COMMAND_TIMEOUT, f).await {
@@ -184,23 +182,20 @@ async fn session(
                 let stream = timed("UID FETCH", s.uid_fetch(&set, "(UID BODY.PEEK[])")).await.map_err(imap)?;
                 collect("UID FETCH", stream).await.map_err(imap)?
             };
-            for f in fetched {
+            let (mut processed, mut quarantine) = (Vec::new(), Vec::new());
+            for f in &fetched {
                 let (Some(uid), Some(raw)) = (f.uid, f.body()) else { continue };
-                let (outcome, disposition) = handle(app, store, raw, Timestamp::now())?;
-                report.mails += 1;
-                match outcome {
-                    crate::engine::Outcome::Created { .. } => report.created += 1,
-                    crate::engine::Outcome::Quarantined { .. } => report.quarantined += 1,
-                    _ => {}
+                match decide(app, store, raw, Timestamp::now(), report)? {
+                    Disposition::Processed => processed.push(uid),
+                    Disposition::Quarantine => quarantine.push(uid),
                 }
-                let target = match disposition {
-                    Disposition::Processed => &cfg.processed_folder,
-                    Disposition::Quarantine => &cfg.quarantine_folder,
-                };
-                move_mail(&mut s, uid, target, has_move).await.map_err(imap)?;
                 last = last.max(uid);
-                store.set_imap_state(&cfg.folder, validity, last)?;
             }
+            store.set_imap_state(&cfg.folder, validity, last)?;
+            // Durable before the mails leave the INBOX and before anything is sent.
+            store.flush()?;
+            move_mails(&mut s, &processed, &cfg.processed_folder, has_move).await.map_err(imap)?;
+            move_mails(&mut s, &quarantine, &cfg.quarantine_folder, has_move).await.map_err(imap)?;
         }
         chores.run(app, store, report).await?;
         if once {
@@ -245,8 +240,11 @@ async fn session(
     }
 }
 
-async fn move_mail(s: &mut Session<Conn>, uid: u32, target: &str, has_move: bool) -> Result<(), String> {
-    let set = uid.to_string();
+async fn move_mails(s: &mut Session<Conn>, uids: &[u32], target: &str, has_move: bool) -> Result<(), String> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     if has_move {
         return timed("UID MOVE", s.uid_mv(&set, target)).await;
     }
