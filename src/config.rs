@@ -46,6 +46,8 @@ pub struct MailConfig {
     pub domain: String,
     /// Folder with reply templates (`de/`, `en/`); the shipped ones fill any gap.
     pub templates: Option<PathBuf>,
+    /// Staff mailbox for notices (a quarantined mail); must not be `address` itself.
+    pub staff_address: Option<String>,
 }
 
 impl Default for MailConfig {
@@ -56,6 +58,7 @@ impl Default for MailConfig {
             signature: "Bürgerbüro der Stadt Hochheim am Main\nBürgerservice on demand".into(),
             domain: "buergerservice.hochheim.de".into(),
             templates: None,
+            staff_address: None,
         }
     }
 }

@@ -116,6 +116,8 @@ pub struct Engine<'a> {
     pub own_address: &'a str,
     /// Loop protection: at most this many automatic answers to one sender per day.
     pub max_replies_per_sender_per_day: u32,
+    /// Where notices for staff go (quarantined mail); none: only flagged in the store.
+    pub staff_address: Option<&'a str>,
 }
 
 /// Senders that must never get an automatic answer (RFC 3834 section 2).
@@ -180,12 +182,26 @@ impl Engine<'_> {
             return Ok(Outcome::Ignored { case: None, reason: "sender must never get an automatic answer".into() });
         }
         match t.kind {
-            MailKind::AutoReply | MailKind::Bounce => {
+            MailKind::AutoReply => {
                 let case = t.case_id.filter(|id| self.store.case(*id).ok().flatten().is_some());
-                let reason = if t.kind == MailKind::Bounce { "bounce: a mail to the citizen was not delivered" } else { "automatic reply" };
-                let event = (t.kind == MailKind::Bounce).then(|| EventKind::Flagged { reason: reason.into() });
-                self.store.note_mail(incoming, case, event)?;
-                Ok(Outcome::Ignored { case, reason: reason.into() })
+                self.store.note_mail(incoming, case, None)?;
+                Ok(Outcome::Ignored { case, reason: "automatic reply".into() })
+            }
+            MailKind::Bounce => {
+                // RFC 3464: the failed address is in the report; no more mail goes there,
+                // and the case tells staff to reach the household another way.
+                let case = t.case_id.filter(|id| self.store.case(*id).ok().flatten().is_some());
+                let failed = failed_recipients(&mail.report);
+                for address in &failed {
+                    self.store.mark_undeliverable(address, now)?;
+                }
+                let reason = if failed.is_empty() {
+                    "bounce: a mail to the citizen was not delivered".to_string()
+                } else {
+                    format!("bounce: undeliverable address {}; reach the household another way", failed.join(", "))
+                };
+                self.store.note_mail(incoming, case, Some(EventKind::Flagged { reason: reason.clone() }))?;
+                Ok(Outcome::Ignored { case, reason })
             }
             MailKind::CaseReply => match t.case_id.map(|id| self.store.case(id)).transpose()?.flatten() {
                 Some(case) => self.case_reply(&case, &mail, &t, &sender, incoming, &now_z),
@@ -205,8 +221,14 @@ impl Engine<'_> {
         }
         let new = NewCase { sender: String::new(), triage: serde_json::json!({ "error": why }) };
         let reason = format!("unreadable mail: {why}");
-        let (case, created) = self.store.create_case(incoming, &new, |_| {
-            Ok(Change { status: Some(Status::Unclassified), events: vec![EventKind::Flagged { reason: reason.clone() }], ..Default::default() })
+        let (case, created) = self.store.create_case(incoming, &new, |id| {
+            let mut change = Change { status: Some(Status::Unclassified), events: vec![EventKind::Flagged { reason: reason.clone() }], ..Default::default() };
+            // Staff hear of it at once; the mail itself is kept in the store and Quarantine.
+            if let Some(staff) = self.staff_address {
+                let notice = self.composer.staff_notice(id, staff, &reason, now).map_err(|e| e.to_string())?;
+                change.replies.push(notice);
+            }
+            Ok(change)
         })?;
         Ok(if created { Outcome::Quarantined { case, reason } } else { Outcome::AlreadyDone { case: Some(case) } })
     }
@@ -424,6 +446,27 @@ impl Engine<'_> {
         }
         flag("reply without a choice, cancellation or new times: for a person to answer")
     }
+}
+
+/// `Final-Recipient` (else `Original-Recipient`) addresses of a delivery status report.
+fn failed_recipients(report: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for key in ["final-recipient:", "original-recipient:"] {
+        for line in report.lines() {
+            let l = line.trim();
+            if l.len() > key.len() && l[..key.len()].eq_ignore_ascii_case(key) {
+                let value = l[key.len()..].trim();
+                let address = value.split_once(';').map_or(value, |(_, a)| a).trim().trim_matches(['<', '>']).to_ascii_lowercase();
+                if address.contains('@') && !out.contains(&address) {
+                    out.push(address);
+                }
+            }
+        }
+        if !out.is_empty() {
+            break;
+        }
+    }
+    out
 }
 
 fn forward_summary(t: &Triage, sender: &str, now: &Zoned) -> ForwardSummary {

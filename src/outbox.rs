@@ -106,6 +106,11 @@ impl Deliverer {
                 report.waiting += 1;
                 continue;
             }
+            if store.is_undeliverable(&mail.to)? {
+                store.mark_failed(mail.id, Timestamp::now(), "address reported undeliverable by an earlier bounce")?;
+                report.failed += 1;
+                continue;
+            }
             match mail.to.parse::<Address>() {
                 Ok(to) => due.push((mail, to)),
                 Err(e) => {

@@ -50,6 +50,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("de/unclear.txt", include_str!("../../templates/de/unclear.txt")),
     ("en/unclear.txt", include_str!("../../templates/en/unclear.txt")),
     ("de/forward.txt", include_str!("../../templates/de/forward.txt")),
+    ("de/staff_notice.txt", include_str!("../../templates/de/staff_notice.txt")),
 ];
 
 /// Compiled reply templates.
@@ -296,6 +297,14 @@ impl Composer<'_> {
     pub fn unclear(&self, case: CaseId, to: &Recipient<'_>, now: Timestamp) -> Result<Draft, ReplyError> {
         let (subject, body) = self.templates.render(to.lang, "unclear", self.base(case, to))?;
         self.build(case, "receipt", to, &subject, body, None, now)
+    }
+
+    /// A notice to staff (quarantined mail): case number and why, nothing of the mail.
+    pub fn staff_notice(&self, case: CaseId, staff: &str, reason: &str, now: Timestamp) -> Result<Draft, ReplyError> {
+        let to = Recipient { address: staff, name: None, lang: Language::De, in_reply_to: None };
+        let ctx = context! { case_id => case.to_string(), reason => reason };
+        let (subject, body) = self.templates.render(Language::De, "staff_notice", ctx)?;
+        self.build(case, "notice", &to, &subject, body, None, now)
     }
 
     /// The forward to a Fachamt: triage summary on top, the original attached as

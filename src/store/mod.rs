@@ -511,6 +511,16 @@ impl Store {
         Ok(())
     }
 
+    /// A bounce said this address does not exist: no more mail is sent there.
+    pub fn mark_undeliverable(&self, address: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.meta.insert(format!("undeliverable:{}", address.to_lowercase()).as_bytes(), at.to_string().as_bytes())?;
+        Ok(())
+    }
+
+    pub fn is_undeliverable(&self, address: &str) -> Result<bool, StoreError> {
+        Ok(self.meta.contains_key(format!("undeliverable:{}", address.to_lowercase()).as_bytes())?)
+    }
+
     /// Mails waiting for SMTP, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutgoingMail>, StoreError> {
         self.outbox
