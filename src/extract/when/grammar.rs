@@ -87,7 +87,7 @@ const HW: &str = "eins|ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|
 
 fn clock_re() -> String {
     format!(
-        r"(?:(?:halb|1/2)\s*(?:\d{{1,2}}|{HW})|(?:viertel|quarter)\s+(?:nach|vor|past|to)\s+(?:\d{{1,2}}|{HW})|\d{{1,2}}(?:[:.]\d{{2}})?|(?:{HW}))(?:\s*(?:uhr|h)\b)?(?:\s*(?:am|pm|a\.m\.|p\.m\.)(?:\W|$))?"
+        r"(?:(?:\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter)\s+(?:nach|vor|past|to)\s+(?:\d{{1,2}}|{HW})\b|(?:halb|1/2|dreiviertel|drei\s*viertel|viertel)\s*(?:\d{{1,2}}|{HW})\b|\d{{1,2}}\s*(?:uhr|h)\s*\d{{2}}\b|\d{{1,2}}(?:[:.]\d{{2}})?|(?:{HW})\b)(?:\s*(?:uhr|h)\b)?(?:\s*(?:am|pm|a\.m\.|p\.m\.)(?:\W|$))?"
     )
 }
 
@@ -190,20 +190,54 @@ fn parse_clock(s: &str) -> Option<Clock> {
         let first: String = w.chars().take_while(|c| c.is_alphanumeric()).collect();
         first.parse::<i32>().ok().or_else(|| hour_word(&first))
     };
+    static REL_MIN: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"^(\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter)\s+(nach|vor|past|to)\s+(\d{{1,2}}|{HW})"))
+    });
+    static UHR_MIN: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2})\s*(?:uhr|h)\s*(\d{2})"));
     let (mut h, m, marked, minute_grain);
-    if let Some(rest) = s.strip_prefix("halb").or_else(|| s.strip_prefix("1/2")) {
-        h = hour_of(rest)? - 1;
-        m = 30;
+    let word_min = |w: &str| -> Option<i32> {
+        match w {
+            "fuenf" => Some(5),
+            "zehn" => Some(10),
+            "zwanzig" => Some(20),
+            "viertel" | "quarter" => Some(15),
+            _ => w.parse().ok(),
+        }
+    };
+    if let Some(c) = REL_MIN.captures(s) {
+        let x = word_min(c.get(1)?.as_str())?;
+        let base = hour_of(c.get(3)?.as_str())?;
+        let after = matches!(c.get(2)?.as_str(), "nach" | "past");
+        if !(1..60).contains(&x) {
+            return None;
+        }
+        if after {
+            h = base;
+            m = x;
+        } else {
+            h = base - 1;
+            m = 60 - x;
+        }
         marked = true;
         minute_grain = true;
-    } else if let Some(rest) = s.strip_prefix("viertel nach").or_else(|| s.strip_prefix("quarter past")) {
-        h = hour_of(rest)?;
+    } else if let Some(c) = UHR_MIN.captures(s) {
+        h = c.get(1)?.as_str().parse().ok()?;
+        m = c.get(2)?.as_str().parse().ok()?;
+        marked = true;
+        minute_grain = true;
+    } else if let Some(rest) = s.strip_prefix("dreiviertel").or_else(|| s.strip_prefix("drei viertel")) {
+        h = hour_of(rest)? - 1;
+        m = 45;
+        marked = true;
+        minute_grain = true;
+    } else if let Some(rest) = s.strip_prefix("viertel") {
+        h = hour_of(rest)? - 1;
         m = 15;
         marked = true;
         minute_grain = true;
-    } else if let Some(rest) = s.strip_prefix("viertel vor").or_else(|| s.strip_prefix("quarter to")) {
+    } else if let Some(rest) = s.strip_prefix("halb").or_else(|| s.strip_prefix("1/2")) {
         h = hour_of(rest)? - 1;
-        m = 45;
+        m = 30;
         marked = true;
         minute_grain = true;
     } else if let Some(c) = NUM.captures(s) {
@@ -211,7 +245,7 @@ fn parse_clock(s: &str) -> Option<Clock> {
         let mm: Option<i32> = c.get(2).and_then(|x| x.as_str().parse().ok());
         m = mm.unwrap_or(0);
         marked = mm.is_some() || has_uhr || ampm.is_some();
-        minute_grain = m != 0;
+        minute_grain = mm.is_some();
     } else {
         let w: String = s.chars().take_while(|c| c.is_alphabetic()).collect();
         h = hour_word(&w)?;
@@ -230,16 +264,42 @@ fn parse_clock(s: &str) -> Option<Clock> {
         Some(false) if h == 12 => h = 0,
         _ => {}
     }
-    Some(Clock { min: h * 60 + m, marked, ampm, minute_grain, colon: s.contains(':') || (s.contains('.') && !s.contains("a.m") && !s.contains("p.m")) })
+    Some(Clock { min: h * 60 + m, marked, ampm, minute_grain, colon: minute_grain && !s.starts_with("halb") && !s.starts_with("viertel") && !s.starts_with("dreiviertel") && !s.starts_with("1/2") && !s.contains("nach") && !s.contains("vor") })
+}
+
+/// A part of the day written right next to a clock time: `Some(true)` for the
+/// afternoon/evening ("halb acht abends", "nachmittags um 3"), `Some(false)` for the
+/// morning ("9 Uhr morgens").
+fn daypart_near(t: &str, start: usize, end: usize) -> Option<bool> {
+    static AFTER: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"^\s*(?:uhr\s*)?(?:(?:am|an|in\s+the|des)\s+)?(abends?|nachmittags?|evening|afternoon|pm|nachts?|morgens|morgen|vormittags?|frueh|in\s+der\s+frueh|morning)\b")
+    });
+    static BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(abends?|nachmittags?|evenings?|afternoons?|tonight|morgens|vormittags?|frueh|mornings?)\s+(?:(?:so|erst|ab|um|gegen|zwischen|von|nach|bis|at|after|from|between|around)\s+)*$")
+    });
+    let after = t.get(end..(end + 24).min(t.len())).or_else(|| t.get(end..)).unwrap_or("");
+    let before = t.get(start.saturating_sub(30)..start).unwrap_or("");
+    let w = AFTER
+        .captures(after)
+        .and_then(|c| c.get(1))
+        .or_else(|| BEFORE.captures(before).and_then(|c| c.get(1)))?
+        .as_str()
+        .to_string();
+    Some(!(w.starts_with("morgen") || w.starts_with("vormittag") || w.contains("frueh") || w.starts_with("morning")))
 }
 
 /// Afternoon reading of small bare hours ("zwischen 2 und 6", "ab halb sechs") and of
-/// 7–11 when the sentence speaks of the evening ("halb acht abends").
-fn adjust(c: Clock, ctx: &Ctx, evening: bool) -> i32 {
+/// 7–11 when the sentence or the neighbouring word speaks of the evening.
+fn adjust(c: Clock, ctx: &Ctx, evening: bool, near: Option<bool>) -> i32 {
     if c.ampm.is_some() {
         return c.min;
     }
     let h = c.min / 60;
+    match near {
+        Some(false) => return c.min,
+        Some(true) if (1..=11).contains(&h) => return c.min + 720,
+        _ => {}
+    }
     if let Some(nm) = ctx.now_min {
         if !c.colon && (1..=11).contains(&h) && c.min < nm {
             return c.min + 720;
@@ -344,7 +404,8 @@ pub(crate) fn items(n: &Norm, a: usize, b: usize, ctx: &mut Ctx) -> Vec<Item> {
     let evening = {
         static EV: LazyLock<Regex> =
             LazyLock::new(|| re(r"\b(?:abends?|evenings?|tonight|feierabend|nachmittags?|afternoons?)\b|\d\s*pm\b"));
-        EV.is_match(&cl.text)
+        static MO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:morgens|vormittags?|frueh|mornings?|\d\s*am)\b"));
+        EV.is_match(&cl.text) && !MO.is_match(&cl.text)
     };
     dates(&mut cl, &mut out, ctx);
     weekdays(&mut cl, &upper, &mut out);
@@ -812,12 +873,13 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: bool) {
         re(r"\b(?:den\s+ganzen\s+tag|ganzen\s+tag|ganztags|ganztaegig|durchgehend|all\s+day|the\s+whole\s+day|whole\s+day|any\s*time|jederzeit|rund\s+um\s+die\s+uhr)\b")
     });
     let _ = c;
+    static MINUTE_WORD: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:\d{1,2}|fuenf|zehn|zwanzig|viertel|quarter)\s*$"));
     let t = cl.text.clone();
     let clamp = |x: i32| x.clamp(0, 1440) as Min;
     for cap in NOT_BEFORE.captures_iter(&t) {
         let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else { continue };
         if let Some(k) = parse_clock(g.as_str()) {
-            let f = adjust(k, ctx, evening);
+            let f = adjust(k, ctx, evening, daypart_near(&t, m.start(), m.end()));
             push(cl, out, m.start(), m.end(), Kind::Clock { from: clamp(f), to: 1320.max(clamp(f)), kind: ClockKind::From, minute_grain: k.minute_grain });
         }
     }
@@ -830,8 +892,9 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: bool) {
         if cap.get(1).is_none() && !a.marked && !b.marked {
             continue;
         }
-        let mut b_min = adjust(b, ctx, evening);
-        let mut a_min = if a.ampm.is_none() && b.ampm == Some(true) && a.min < 720 { a.min + 720 } else { adjust(a, ctx, evening) };
+        let near = daypart_near(&t, m.start(), m.end());
+        let mut b_min = adjust(b, ctx, evening, near);
+        let mut a_min = if a.ampm.is_none() && b.ampm == Some(true) && a.min < 720 { a.min + 720 } else { adjust(a, ctx, evening, near) };
         if a_min >= b_min && b_min < 720 && b.ampm.is_none() {
             b_min += 720;
         }
@@ -853,8 +916,11 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: bool) {
         if !cl.free(m.start(), m.end()) || next_word_is_unit(&t[m.end()..]) {
             continue;
         }
+        if MINUTE_WORD.is_match(&t[..m.start()]) {
+            continue; // "zwanzig nach 3" is a clock time, not "after 3"
+        }
         let Some(k) = parse_clock(g.as_str()) else { continue };
-        let f = clamp(adjust(k, ctx, evening));
+        let f = clamp(adjust(k, ctx, evening, daypart_near(&t, m.start(), m.end())));
         let to = if f < 1320 { 1320 } else { 1440 };
         push(cl, out, m.start(), m.end(), Kind::Clock { from: f, to, kind: ClockKind::From, minute_grain: k.minute_grain });
     }
@@ -863,11 +929,14 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: bool) {
         if !cl.free(m.start(), m.end()) || next_word_is_unit(&t[m.end()..]) {
             continue;
         }
+        if MINUTE_WORD.is_match(&t[..m.start()]) {
+            continue;
+        }
         let Some(k) = parse_clock(g.as_str()) else { continue };
         if !k.marked {
             continue;
         }
-        let e = clamp(adjust(k, ctx, evening));
+        let e = clamp(adjust(k, ctx, evening, daypart_near(&t, m.start(), m.end())));
         let from = if e > 480 { 480 } else { 0 };
         push(cl, out, m.start(), m.end(), Kind::Clock { from, to: e, kind: ClockKind::Until, minute_grain: k.minute_grain });
     }
@@ -881,7 +950,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: bool) {
         if (word == "um" || word == "at") && !k.marked && !(t[m.end()..].trim_start().starts_with(|ch: char| !ch.is_alphabetic()) || t[m.end()..].trim().is_empty()) {
             continue;
         }
-        let p = adjust(k, ctx, evening);
+        let p = adjust(k, ctx, evening, daypart_near(&t, m.start(), m.end()));
         push(cl, out, m.start(), m.end(), Kind::Clock { from: clamp(p - 30), to: clamp(p + 60), kind: ClockKind::Point, minute_grain: k.minute_grain });
     }
     for cap in BARE.captures_iter(&t) {
@@ -890,12 +959,20 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: bool) {
             continue;
         }
         let Some(k) = parse_clock(g.as_str()) else { continue };
-        let s = g.as_str();
-        if !(s.contains("uhr") || s.contains(':') || k.ampm.is_some() || s.ends_with('h')) {
+        if !k.marked {
             continue;
         }
-        let p = adjust(k, ctx, evening);
-        push(cl, out, m.start(), m.end(), Kind::Clock { from: clamp(p - 30), to: clamp(p + 60), kind: ClockKind::Point, minute_grain: k.minute_grain });
+        let p = adjust(k, ctx, evening, daypart_near(&t, m.start(), m.end()));
+        // "14 Uhr frühestens" / "11 Uhr spätestens": open towards one side.
+        let after = t[m.end()..].trim_start();
+        let kind = if after.starts_with("fruehstens") || after.starts_with("fruehestens") {
+            Kind::Clock { from: clamp(p), to: 1320.max(clamp(p)), kind: ClockKind::From, minute_grain: k.minute_grain }
+        } else if after.starts_with("spaetestens") {
+            Kind::Clock { from: 480.min(clamp(p)), to: clamp(p), kind: ClockKind::Until, minute_grain: k.minute_grain }
+        } else {
+            Kind::Clock { from: clamp(p - 30), to: clamp(p + 60), kind: ClockKind::Point, minute_grain: k.minute_grain }
+        };
+        push(cl, out, m.start(), m.end(), kind);
     }
     for cap in ALLDAY.find_iter(&t) {
         if cl.free(cap.start(), cap.end()) {
