@@ -83,6 +83,22 @@ pub(crate) struct Ctx {
 
 const WDNAME: &str = "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday";
 const MONTH: &str = "januar|jaenner|january|jan|februar|february|feb|maerz|marz|march|mrz|mar|april|apr|mai|may|juni|june|jun|juli|july|jul|august|aug|september|sept|sep|oktober|october|okt|oct|november|nov|dezember|december|dez|dec";
+/// Ordinal day words, stems only ("ersten", "neunundzwanzigsten" are matched with endings).
+const ORDW: &str = "einunddreissigst|dreissigst|neunundzwanzigst|achtundzwanzigst|siebenundzwanzigst|sechsundzwanzigst|fuenfundzwanzigst|vierundzwanzigst|dreiundzwanzigst|zweiundzwanzigst|einundzwanzigst|zwanzigst|neunzehnt|achtzehnt|siebzehnt|sechzehnt|fuenfzehnt|vierzehnt|dreizehnt|zwoelft|elft|zehnt|neunt|acht|siebt|sechst|fuenft|viert|dritt|zweit|erst|first|second|third|fourth|fifth";
+
+fn ordinal_word(w: &str) -> Option<i8> {
+    let list = [
+        ("einunddreissigst", 31), ("dreissigst", 30), ("neunundzwanzigst", 29), ("achtundzwanzigst", 28),
+        ("siebenundzwanzigst", 27), ("sechsundzwanzigst", 26), ("fuenfundzwanzigst", 25), ("vierundzwanzigst", 24),
+        ("dreiundzwanzigst", 23), ("zweiundzwanzigst", 22), ("einundzwanzigst", 21), ("zwanzigst", 20),
+        ("neunzehnt", 19), ("achtzehnt", 18), ("siebzehnt", 17), ("sechzehnt", 16), ("fuenfzehnt", 15),
+        ("vierzehnt", 14), ("dreizehnt", 13), ("zwoelft", 12), ("elft", 11), ("zehnt", 10), ("neunt", 9),
+        ("acht", 8), ("siebt", 7), ("sechst", 6), ("fuenft", 5), ("viert", 4), ("dritt", 3), ("zweit", 2),
+        ("erst", 1), ("first", 1), ("second", 2), ("third", 3), ("fourth", 4), ("fifth", 5),
+    ];
+    list.iter().find(|(s, _)| *s == w).map(|(_, n)| *n)
+}
+
 const HW: &str = "eins|ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|zwoelf|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve";
 
 fn clock_re() -> String {
@@ -426,28 +442,28 @@ fn push(cl: &mut Claims, out: &mut Vec<Item>, s: usize, e: usize, kind: Kind) {
 
 fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     static NTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b(ersten|erste|erster|zweiten|dritten|vierten|letzten|first|second|third|fourth|last|[1-4]\.)\s+({WDNAME})s?\s+(?:im|in|des|of|in\s+the\s+month\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+        re(&format!(r"\b(ersten|erste|erster|zweiten|zweiter|dritten|dritter|vierten|vierter|letzten|letzter|letzte|first|second|third|fourth|last|[1-4]\.)\s+({WDNAME})s?\s+(?:im|in|des|of|in\s+the\s+month\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
     });
     static NUM_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until)\s*(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?")
+        re(r"\b(\d{1,2})\.?\s*(?:-|/|bis(?:\s+zum)?|to|until)\s*(\d{1,2})\.(\d{1,2})\.?(\d{4}|\d{2})?")
     });
     static NAME_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inklusive))?|und(?:\s+(?:dem|den))?|to(?:\s+the)?|and(?:\s+the)?|through|till|until)\s*(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+        re(&format!(r"\b(\d{{1,2}})(?:\.|st|nd|rd|th|ten|ter|te)?\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inklusive))?|und(?:\s+(?:dem|den))?|to(?:\s+the)?|and(?:\s+the)?|through|till|until)\s*(\d{{1,2}})(?:\.|st|nd|rd|th|ten|ter|te)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
     });
-    static ISO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{4})-(\d{2})-(\d{2})\b"));
+    static ISO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"));
     static NUMERIC: LazyLock<Regex> =
         LazyLock::new(|| re(r"\b(\d{1,2})\.\s?(\d{1,2})\.(?:\s?(\d{4}|\d{2})\b)?"));
     static NUMERIC_NODOT: LazyLock<Regex> = LazyLock::new(|| {
         re(r"\b(?:am|den|dem|vom|bis|ab|zum|der|on)\s+(\d{1,2})\.(\d{1,2})\b")
     });
     static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+        re(&format!(r"\b(\d{{1,2}}|{ORDW})(?:\.|st|nd|rd|th|ten|ter|tes|te|er|en|e)?\s*(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}|\d{{2}}\b))?"))
     });
     static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
         re(&format!(r"\b({MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"))
     });
     static THE_NTH: LazyLock<Regex> =
-        LazyLock::new(|| re(r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:st|nd|rd|th|\.)(?:\s|,|$)"));
+        LazyLock::new(|| re(r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:st|nd|rd|th|ten|te|\.)(?:\s|,|$)"));
     static KW: LazyLock<Regex> = LazyLock::new(|| {
         re(r"\b(?:kw|kalenderwoche|calendar\s+week|week)\s*\.?\s*(\d{1,2})\b")
     });
@@ -467,9 +483,9 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         let Some(m) = c.get(0) else { continue };
         let n = match c.get(1).map(|x| x.as_str()).unwrap_or("") {
             "ersten" | "erste" | "erster" | "first" | "1." => 1,
-            "zweiten" | "second" | "2." => 2,
-            "dritten" | "third" | "3." => 3,
-            "vierten" | "fourth" | "4." => 4,
+            "zweiten" | "zweiter" | "second" | "2." => 2,
+            "dritten" | "dritter" | "third" | "3." => 3,
+            "vierten" | "vierter" | "fourth" | "4." => 4,
             _ => -1,
         };
         let wd = c.get(2).and_then(|x| wd_index(x.as_str()));
@@ -485,7 +501,14 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         if !cl.free(m.start(), m.end()) {
             continue;
         }
+        // "14.10. - 15.10.": the first number is a month; two dates, joined later.
+        if t[..m.start()].ends_with('.') || t[..m.start()].ends_with(|ch: char| ch.is_ascii_digit()) {
+            continue;
+        }
         let (Some(d1), Some(d2), Some(mo)) = (num::<i8>(&c, 1), num::<i8>(&c, 2), num::<i8>(&c, 3)) else { continue };
+        if !(1..=12).contains(&mo) {
+            continue;
+        }
         let y = num::<i16>(&c, 4);
         if let (Some(to), true) = (infer(d2, mo, y, None, ctx), d1 <= d2) {
             if let Ok(from) = Date::new(to.year(), mo, d1) {
@@ -603,7 +626,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
                 continue;
             }
             let (d, mo) = if day_first {
-                (num::<i8>(&c, 1), c.get(2).and_then(|x| month_num(x.as_str())))
+                (num::<i8>(&c, 1).or_else(|| c.get(1).and_then(|x| ordinal_word(x.as_str()))), c.get(2).and_then(|x| month_num(x.as_str())))
             } else {
                 (num::<i8>(&c, 2), c.get(1).and_then(|x| month_num(x.as_str())))
             };
