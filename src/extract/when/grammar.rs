@@ -618,6 +618,32 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, s, m.end(), Kind::Date { d });
         }
     }
+    static SLASH: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b(?:\s*-\s*(\d{1,2})/(\d{1,2})\b)?"));
+    for c in SLASH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let before = t[..m.start()].trim_end();
+        let after = &t[m.end()..];
+        if after.trim_start().starts_with(|ch: char| ch.is_ascii_digit())
+            || ["ab", "um", "gegen", "bis", "nach", "vor"].iter().any(|w| before.ends_with(w))
+            || after.trim_start().starts_with("uhr")
+        {
+            continue;
+        }
+        let (Some(d), Some(mo)) = (num::<i8>(&c, 1), num::<i8>(&c, 2)) else { continue };
+        let Some(from) = infer(d, mo, num::<i16>(&c, 3), None, ctx) else { continue };
+        if let (Some(d2), Some(mo2)) = (num::<i8>(&c, 4), num::<i8>(&c, 5)) {
+            if let Ok(to) = Date::new(from.year(), mo2, d2) {
+                if to >= from {
+                    push(cl, out, m.start(), m.end(), Kind::Range { from, to });
+                    continue;
+                }
+            }
+        }
+        push(cl, out, m.start(), c.get(3).or(c.get(2)).map_or(m.end(), |x| x.end()), Kind::Date { d: from });
+    }
     for re_ in [&*DAY_MONTH, &*MONTH_DAY] {
         let day_first = std::ptr::eq(re_, &*DAY_MONTH);
         for c in re_.captures_iter(&t) {
@@ -750,6 +776,12 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
         let w = m.as_str();
         let before = t[..m.start()].trim_end();
+        let after_weekday = before.rsplit(' ').next().is_some_and(|x| wd_index(x).is_some() || x.ends_with("tag"));
+        if w == "morgen" && after_weekday {
+            out.push(Item { start: m.start(), end: m.end(), kind: Kind::Part { from: 480, to: 720 } });
+            cl.take(m.start(), m.end());
+            continue;
+        }
         if w == "morgen" && (before.ends_with(" am") || before == "am" || before.ends_with("jeden") || before.ends_with("heute")) {
             continue; // "am Morgen" is the morning, "heute morgen" this morning
         }
@@ -840,11 +872,12 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
             || prev.ends_with(['/', '-', '&', ','])
             || prev.ends_with(" und")
             || prev.ends_with(" oder")
-            || prev.ends_with(" bis");
+            || prev.ends_with(" bis")
+            || (prev.is_empty() && next.is_empty());
         if w.len() == 2 && !listy {
             continue;
         }
-        if w.len() == 2 && (w == "so" || w == "do") && !(c.get(2).is_some() || next.starts_with(['/', '-', ',']) || prev.ends_with(['/', '-'])) {
+        if w.len() == 2 && (w == "so" || w == "do") && !(c.get(2).is_some() || next.starts_with(['/', '-', ',']) || prev.ends_with(['/', '-']) || (prev.is_empty() && next.is_empty())) {
             continue;
         }
         let Some(i) = wd_index(w) else { continue };
@@ -1146,6 +1179,16 @@ fn holiday(name: &str, ctx: &Ctx) -> Option<Date> {
             "silvester" | "new year's eve" | "new years eve" => Date::new(y, 12, 31).ok(),
             "neujahr" | "new year's day" | "new years day" => Date::new(y, 1, 1).ok(),
             "zweiter weihnachtstag" | "2. weihnachtstag" => Date::new(y, 12, 26).ok(),
+            "allerheiligen" => Date::new(y, 11, 1).ok(),
+            "heilige drei koenige" | "dreikoenigstag" => Date::new(y, 1, 6).ok(),
+            "karsamstag" => off(-1),
+            "ostern" => Some(e),
+            "pfingsten" => off(49),
+            "rosenmontag" => off(-48),
+            "aschermittwoch" => off(-46),
+            "reformationstag" => Date::new(y, 10, 31).ok(),
+            "tag der arbeit" | "maifeiertag" => Date::new(y, 5, 1).ok(),
+            "nikolaus" => Date::new(y, 12, 6).ok(),
             _ => Date::new(y, 12, 25).ok(),
         };
         if let Some(d) = d {

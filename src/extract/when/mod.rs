@@ -340,7 +340,11 @@ static CLAUSE_WORD: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:aber|but|jedoch
 
 /// Reads all groups of a text. `phrase_mode`: a single phrase, everything counts.
 fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
-    let n = lex::normalize(text);
+    let mut n = lex::normalize(text);
+    if phrase_mode {
+        // A lone phrase ("do.", "mo.") is typed in any case.
+        n.upper.iter_mut().for_each(|u| *u = true);
+    }
     let sents = if phrase_mode { vec![(0, n.text.len())] } else { lex::sentences(&n) };
     let mut groups: Vec<Group> = Vec::new();
     let mut list_intro = false;
