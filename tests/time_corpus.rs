@@ -50,7 +50,7 @@ fn grain_name(g: Grain) -> &'static str {
 /// Why a row is outside what the extractor is for; `None`: in scope.
 fn out_of_scope(r: &Value) -> Option<&'static str> {
     static OFFSET: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(r"(?i)\b(in|vor|nach|innerhalb|letzten?|vergangenen?|kommenden?|naechsten|nächsten)\s+(\S+\s+)?(sekunden?|minuten?|stunden?|tag|tage|tagen|wochen|monate?n?|jahre?n?|quartal)\b|\bvor\b").unwrap()
+        Regex::new(r"(?i)\b(in|vor|nach|innerhalb|letzten?|vergangenen?|kommenden?|naechsten?|nächsten?)\s+(\S+\s+)?(sekunden?|minuten?|stunden?|tag|tage|tagen|tg\.?|woche|wochen|monate?n?|jahre?n?|quartal)\b|\bvor\b").unwrap()
     });
     static PART: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
         Regex::new(r"(?i)(morgen|vormittag|mittag|nachmittag|abend|nacht|früh|wochenende)").unwrap()
@@ -85,6 +85,11 @@ fn out_of_scope(r: &Value) -> Option<&'static str> {
         if v.date() < rf.date() {
             return Some("past: wishes lie in the future");
         }
+    }
+    static ZONE: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r"(?i)(cet|cest|gmt|utc|mez|mesz|pst|est)").unwrap());
+    if ZONE.is_match(phrase) {
+        return Some("foreign time zones: the office has one");
     }
     if OFFSET.is_match(phrase) {
         return Some("offsets and durations relative to now (\"in 2 Stunden\", \"vor 3 Tagen\")");
@@ -129,7 +134,15 @@ fn judge(r: &Value, got: Option<&TimeValue>) -> bool {
             };
             let to_ok = match (to, t) {
                 (None, None) => true,
-                (Some(a), Some(b)) => a == *b || a.date().tomorrow().ok() == Some(b.date()) && a.time() == b.time() && r["span"].is_object(),
+                // Duckling closes "9:30 - 11:00" one grain after the end (11:01, or
+                // 12:00 for hours); Recognizers' day ranges are at times inclusive.
+                (Some(a), Some(b)) => {
+                    let plus = |g: jiff::Span| b.checked_add(g).ok() == Some(a);
+                    a == *b
+                        || (grain == "minute" && plus(jiff::Span::new().minutes(1)))
+                        || (grain == "hour" && plus(jiff::Span::new().hours(1)))
+                        || (r["span"].is_object() && b.checked_sub(jiff::Span::new().days(1)).ok() == Some(a))
+                }
                 _ => false,
             };
             *f == from && to_ok
