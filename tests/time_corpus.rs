@@ -346,4 +346,5 @@ fn corpus_shares_per_file_kind_and_grain() {
     );
 }
 
-const FLOOR: f64 = 0.0;
+/// 75.4 % (218/289) when written; the margin absorbs small deliberate trade-offs.
+const FLOOR: f64 = 0.72;

@@ -1106,7 +1106,7 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
         };
         let plural = c.get(2).is_some_and(|x| x.as_str() == "s");
         let before = t[..m.start()].trim_end();
-        let lastw = before.rsplit([' ', ',']).next().unwrap_or("");
+        let lastw = before.split(|c: char| c.is_whitespace() || c == ',').rfind(|w| !w.is_empty()).unwrap_or("");
         // "Thursday morning" is the next one; "Thursday mornings", "montags" recur.
         let english_singular_part =
             c.get(3).is_none() && g.as_str().ends_with("day") && !plural && {
