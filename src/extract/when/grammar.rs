@@ -157,7 +157,7 @@ const HW: &str = "eins|ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|
 
 fn clock_re() -> String {
     format!(
-        r"(?:(?:\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter)\s+(?:nach|vor|past|to)\s+(?:\d{{1,2}}|{HW})\b|(?:halb|1/2|dreiviertel|drei\s*viertel|viertel)\s*(?:\d{{1,2}}|{HW})\b|\d{{1,2}}\s*(?:uhr|h)\s*\d{{2}}\b|\d{{1,2}}(?:[:.]\d{{2}})?|(?:{HW})\b)(?:\s*(?:uhr|h)\b)?(?:\s*(?:am|pm|a\.m\.|p\.m\.)(?:\W|$))?"
+        r"(?:(?:\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter)\s+(?:nach|vor|past|to)\s+(?:\d{{1,2}}|{HW})\b|(?:halb|1/2|dreiviertel|drei\s*viertel|viertel)\s*(?:\d{{1,2}}|{HW})\b|\d{{1,2}}\s*(?:uhr|h)\s*\d{{2}}\b|\d{{1,2}}(?:[:.]\d{{2}})?|(?:{HW})\b)(?:\s*(?:uhr|h)\b)?(?:\s*(?:(?:am|pm)\b|a\.m\.|p\.m\.))?"
     )
 }
 
@@ -723,6 +723,26 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             }
         }
         cl.take(m.start(), m.end());
+    }
+    // "Anfang Mai", "Mitte Juni", "Ende April": thirds of the month.
+    static PART_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(anfang|mitte|ende|early|mid|late|end\s+of|beginning\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    for c in PART_OF_MONTH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(2).and_then(|x| month_num(x.as_str())) else { continue };
+        let (a, b) = match c.get(1).map(|x| x.as_str()).unwrap_or("") {
+            "anfang" | "early" | "beginning of" => (1, 10),
+            "mitte" | "mid" => (11, 20),
+            _ => (21, 28),
+        };
+        if let Some(from) = infer(a, mo, num::<i16>(&c, 3), None, ctx) {
+            let to = if b == 28 { from.last_of_month() } else { Date::new(from.year(), mo, b).unwrap_or(from) };
+            push(cl, out, m.start(), m.end(), Kind::Range { from, to });
+        }
     }
     for c in ISO.captures_iter(&t) {
         let Some(m) = c.get(0) else { continue };
@@ -1542,6 +1562,7 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     static FROM_P: LazyLock<Regex> = LazyLock::new(|| {
         re(r"\b(?:ab|from|starting|beginning|after)\s+(?:(?:dem|den|the|on)\s+)?$")
     });
+    static FROM_RANGE_P: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:ab|starting|beginning)\s+(?:(?:dem|den|the)\s+)?$"));
     static UNTIL_P: LazyLock<Regex> = LazyLock::new(|| {
         re(
             r"\b(?:bis|until|till|up\s+to)\s+(?:(?:einschliesslich|inklusive|incl\.?|zum|to\s+the|the)\s+)?$",
@@ -1642,6 +1663,14 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     }
     // Open bounds.
     for k in 0..out.len() {
+        if let Kind::Range { from, .. } = out[k].kind {
+            let lo = if k > 0 { out[k - 1].end } else { 0 };
+            let before = t.get(lo.min(out[k].start)..out[k].start).unwrap_or("");
+            if FROM_RANGE_P.is_match(before) {
+                out[k].kind = Kind::From { d: from }; // "ab Anfang Mai"
+            }
+            continue;
+        }
         if let Kind::Date { d } = out[k].kind {
             let lo = if k > 0 { out[k - 1].end } else { 0 };
             let before = t.get(lo.min(out[k].start)..out[k].start).unwrap_or("");

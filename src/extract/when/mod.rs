@@ -437,12 +437,12 @@ static EXCEPT: LazyLock<Regex> =
     LazyLock::new(|| rx(r"\b(?:ausser|ausgenommen|except|excluding|but\s+not|bis\s+auf)\b"));
 static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:urlaub|verreist|unterwegs|weg|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b",
+        r"\b(?:urlaub|verreist|unterwegs|weg|arbeite|arbeiten|arbeitet|arbeitest|im\s+buero|bei\s+der\s+arbeit|auf\s+arbeit|im\s+dienst|work|working|at\s+work|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b",
     )
 });
 static POS: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|home|available|free|suits?|works?|convenient|possible|come|visit|perfect|fine|ok|okay|great|good|would|could|can|best|prefer\w*|ideally)\b",
+        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|good|would|could|can|best|prefer\w*|ideally)\b",
     )
 });
 static ANTI: LazyLock<Regex> = LazyLock::new(|| {
@@ -510,6 +510,28 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
         }
         if let Some(g) = cur {
             groups.push(g);
+        }
+        // "Ich arbeite bis 17 Uhr, danach bin ich zu Hause": the wish starts where the
+        // refusal ends.
+        static THEN: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:danach|anschliessend|ab\s+dann|afterwards|after\s+that)\b"));
+        if !phrase_mode && THEN.is_match(stext) {
+            let start = groups.len().saturating_sub(4);
+            let mut extra = Vec::new();
+            for g in &groups[start..] {
+                if g.pol != Pol::Neg {
+                    continue;
+                }
+                if let [(_, to, ClockKind::Until, mg)] = g.clocks.as_slice() {
+                    if *to < 1320 {
+                        let mut p = g.clone();
+                        p.pol = Pol::Pos;
+                        p.sentence_cued = true;
+                        p.clocks = vec![(*to, 1320, ClockKind::From, *mg)];
+                        extra.push(p);
+                    }
+                }
+            }
+            groups.extend(extra);
         }
     }
     // A time without days takes the days of the last wish that had none ("zwischen dem
