@@ -437,12 +437,12 @@ static EXCEPT: LazyLock<Regex> =
     LazyLock::new(|| rx(r"\b(?:ausser|ausgenommen|except|excluding|but\s+not|bis\s+auf)\b"));
 static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:urlaub|verreist|unterwegs|weg|arbeite|arbeiten|arbeitet|arbeitest|im\s+buero|bei\s+der\s+arbeit|auf\s+arbeit|im\s+dienst|work|working|at\s+work|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b",
+        r"\b(?:urlaub|verreist|unterwegs|weg|schlaeft|schlafe|schlafen|mittagsschlaf|asleep|sleeps?|arbeite|arbeiten|arbeitet|arbeitest|im\s+buero|bei\s+der\s+arbeit|auf\s+arbeit|im\s+dienst|work|working|at\s+work|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b",
     )
 });
 static POS: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|good|would|could|can|best|prefer\w*|ideally)\b",
+        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|zurueck|wieder\s+da|back|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|good|would|could|can|best|prefer\w*|ideally)\b",
     )
 });
 static ANTI: LazyLock<Regex> = LazyLock::new(|| {
@@ -806,6 +806,12 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
             Pol::Neg if g.dated() => {
                 for d in g.days(today, horizon) {
                     excl.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
+                }
+            }
+            Pol::Neg if g.mask == 0 && (!g.clocks.is_empty() || !g.parts.is_empty()) => {
+                // "Zwischen 13 und 15 Uhr schläft das Baby": that time of every day is out.
+                for d in span_days(today, horizon, 370) {
+                    weekly.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
                 }
             }
             Pol::Neg if g.mask != 0 => {
