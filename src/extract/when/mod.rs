@@ -152,6 +152,8 @@ struct Group {
     night: bool,
     last_was_time: bool,
     sentence_cued: bool,
+    /// Index of the sentence the group comes from.
+    sentence: usize,
 }
 
 impl Group {
@@ -171,6 +173,7 @@ impl Group {
             night: false,
             last_was_time: false,
             sentence_cued: cued,
+            sentence: 0,
         }
     }
     fn has_days(&self) -> bool {
@@ -480,7 +483,7 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
     };
     let mut groups: Vec<Group> = Vec::new();
     let mut list_intro = false;
-    for (a, b) in sents {
+    for (si, (a, b)) in sents.into_iter().enumerate() {
         let items = grammar::items(&n, a, b, ctx);
         let stext = n.text.get(a..b).unwrap_or("");
         let (pols, cued) = if phrase_mode {
@@ -506,7 +509,12 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
                     groups.push(g);
                 }
             }
-            cur.get_or_insert_with(|| Group::new(pol, cued)).add(it);
+            cur.get_or_insert_with(|| {
+                let mut g = Group::new(pol, cued);
+                g.sentence = si;
+                g
+            })
+            .add(it);
         }
         if let Some(g) = cur {
             groups.push(g);
@@ -812,6 +820,16 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
                 // "Zwischen 13 und 15 Uhr schläft das Baby": that time of every day is out.
                 for d in span_days(today, horizon, 370) {
                     weekly.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
+                }
+            }
+            Pol::Neg if g.mask != 0 && groups.iter().any(|p| p.pol == Pol::Pos && p.sentence == g.sentence && (!p.ranges.is_empty() || !p.weeks.is_empty())) => {
+                // "in der Woche vom 24. bis 28. Mai …, außer am Donnerstag": that dated day.
+                for p in groups.iter().filter(|p| p.pol == Pol::Pos && p.sentence == g.sentence && (!p.ranges.is_empty() || !p.weeks.is_empty())) {
+                    for d in p.days(today, horizon) {
+                        if g.mask & grammar::wd_bit(d) != 0 {
+                            excl.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
+                        }
+                    }
                 }
             }
             Pol::Neg if g.mask != 0 => {
