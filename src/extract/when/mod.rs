@@ -1171,3 +1171,34 @@ mod tests {
         assert!(resolve("Hallo", &n).is_none());
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Any text, however garbled, yields sorted disjoint windows and no panic.
+        #[test]
+        fn arbitrary_text_never_panics(words in proptest::collection::vec(prop_oneof![
+            Just("am".to_string()), Just("13.".to_string()), Just("4.".to_string()), Just("ab".to_string()), Just("17".to_string()), Just("Uhr".to_string()), Just("bis".to_string()), Just("–".to_string()),
+            Just("Mo".to_string()), Just("Do.".to_string()), Just("/".to_string()), Just("nicht".to_string()), Just("außer".to_string()), Just("zu Hause".to_string()), Just("halb".to_string()),
+            Just("KW".to_string()), Just("52".to_string()), Just("31.12.".to_string()), Just("29.2.".to_string()), Just("(".to_string()), Just(")".to_string()), Just(",".to_string()), Just(".".to_string()),
+            Just("\n".to_string()), Just("ü".to_string()), Just("😅".to_string()), Just("pm".to_string()), Just("between".to_string()), Just("and".to_string()), Just("erster".to_string()), Just("Samstag".to_string()),
+            Just("im".to_string()), Just("Mai".to_string()), Just("nächste".to_string()), Just("Woche".to_string()), Just("1/2".to_string()), Just("0".to_string()), Just("99".to_string()), Just("24:00".to_string()),
+            "[a-zäöüß0-9.:/ -]{0,6}",
+        ], 0..40)) {
+            let text = words.join(" ");
+            let now = crate::tz::parse_instant("2027-10-30T23:30:00+02:00").unwrap();
+            let a = availability(&text, &now);
+            for w in a.windows.windows(2) {
+                prop_assert!(w[0].end < w[1].start);
+            }
+            for w in &a.windows {
+                prop_assert!(w.start < w.end);
+            }
+            let _ = resolve(&text, &now);
+        }
+    }
+}
