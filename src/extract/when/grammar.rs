@@ -33,6 +33,8 @@ pub(crate) enum Kind {
         from: Date,
         to: Date,
     },
+    /// A whole month ("im Mai"): context for weekdays and times, never a wish alone.
+    Month { from: Date, to: Date },
     /// An ISO week, by its Monday.
     Week {
         monday: Date,
@@ -76,6 +78,7 @@ impl Item {
             self.kind,
             Kind::Date { .. }
                 | Kind::Range { .. }
+                | Kind::Month { .. }
                 | Kind::Week { .. }
                 | Kind::Weekdays { .. }
                 | Kind::From { .. }
@@ -742,6 +745,30 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         if let Some(from) = infer(a, mo, num::<i16>(&c, 3), None, ctx) {
             let to = if b == 28 { from.last_of_month() } else { Date::new(from.year(), mo, b).unwrap_or(from) };
             push(cl, out, m.start(), m.end(), Kind::Range { from, to });
+        }
+    }
+    // "im Mai", "in June": the whole month (narrowed by weekdays beside it).
+    static IN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(?:im|in|during|den\s+ganzen|the\s+whole\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    for c in IN_MONTH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(1).and_then(|x| month_num(x.as_str())) else { continue };
+        // "mar"/"may"/"jun" etc. as English words or German "im Mai" only when it is a month.
+        if c.get(1).is_some_and(|x| x.as_str() == "may") && c.get(0).is_some_and(|x| !x.as_str().starts_with("in")) {
+            continue;
+        }
+        let mut y = num::<i16>(&c, 2).unwrap_or(today.year());
+        if let Ok(first) = Date::new(y, mo, 1) {
+            if num::<i16>(&c, 2).is_none() && first.last_of_month() < today {
+                y += 1;
+            }
+        }
+        if let Ok(from) = Date::new(y, mo, 1) {
+            push(cl, out, m.start(), m.end(), Kind::Month { from, to: from.last_of_month() });
         }
     }
     for c in ISO.captures_iter(&t) {

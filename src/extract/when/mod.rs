@@ -141,6 +141,7 @@ struct Group {
     pol: Pol,
     dates: Vec<Date>,
     ranges: Vec<(Date, Date)>,
+    months: Vec<(Date, Date)>,
     weeks: Vec<Date>,
     mask: u8,
     single: bool,
@@ -162,6 +163,7 @@ impl Group {
             pol,
             dates: vec![],
             ranges: vec![],
+            months: vec![],
             weeks: vec![],
             mask: 0,
             single: false,
@@ -198,6 +200,7 @@ impl Group {
         match &it.kind {
             Kind::Date { d } => self.dates.push(*d),
             Kind::Range { from, to } => self.ranges.push((*from, *to)),
+            Kind::Month { from, to } => self.months.push((*from, *to)),
             Kind::Week { monday } => self.weeks.push(*monday),
             Kind::Weekdays { mask, single } => {
                 self.single = if self.mask == 0 {
@@ -245,7 +248,7 @@ impl Group {
         // Weekdays narrow spans ("KW 19 … von Montag bis Donnerstag"); next to plain
         // dates they are further days ("morgen oder Donnerstag").
         let mut spans: Vec<Date> = Vec::new();
-        for (a, b) in &self.ranges {
+        for (a, b) in self.ranges.iter().chain(&self.months) {
             spans.extend(span_days(*a, *b, 370));
         }
         for w in &self.weeks {
@@ -445,7 +448,7 @@ static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static POS: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|zurueck|wieder\s+da|back|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|good|would|could|can|best|prefer\w*|ideally)\b",
+        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|zurueck|wieder\s+da|back|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|would|could|can|best|prefer\w*|ideally)\b",
     )
 });
 static ANTI: LazyLock<Regex> = LazyLock::new(|| {
@@ -494,13 +497,21 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
         list_intro = cued && stext.trim_end().ends_with(':')
             || (list_intro && stext.trim_start().starts_with(['-', '*', '•']));
         let mut cur: Option<Group> = None;
+        let mut prev_end = a;
+        static ALT: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:oder|or|alternativ\w*|sonst|ansonsten|otherwise|bzw)\b"));
         for (it, pol) in items.iter().zip(pols) {
             if pol == Pol::Drop {
                 continue;
             }
+            // "abends ab 18:30 oder samstags bis 13 Uhr": an alternative after a timed
+            // wish starts a new one.
+            let gap = n.text.get(prev_end.min(it.start)..it.start).unwrap_or("");
+            prev_end = prev_end.max(it.end);
+            let alt = ALT.is_match(gap);
             let close = match &cur {
                 None => false,
                 Some(g) if g.pol != pol => true,
+                Some(g) if it.is_day() && alt && g.has_time() => true,
                 Some(g) if it.is_day() => g.has_time() && g.has_days() && g.last_was_time,
                 Some(g) => g.has_time() && g.has_days() && !g.last_was_time,
             };
@@ -804,6 +815,8 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
             continue;
         };
         match g.pol {
+            // "I am starting … in October": a month alone is no visiting wish.
+            Pol::Pos if !g.months.is_empty() && g.mask == 0 && g.clocks.is_empty() && g.parts.is_empty() && g.dates.is_empty() && g.ranges.is_empty() && g.weeks.is_empty() => {}
             Pol::Pos => {
                 let days = g.days(today, horizon);
                 any_pos |= !days.is_empty();
