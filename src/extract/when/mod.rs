@@ -461,6 +461,7 @@ static STOP: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b)$",
     )
 });
+static STATE: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:bin|sind|ist|seid|waren|war|are|am|is|will\s+be|were)\b"));
 static CLAUSE_START: LazyLock<Regex> = LazyLock::new(|| {
     rx(
         r"^\s*(?:aber|but|jedoch|sondern|dafuer|sonst|otherwise|alternativ|alternatively|ansonsten)\b",
@@ -735,6 +736,10 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
             } else if neg {
                 Pol::Neg
             } else if cued || continuation {
+                Pol::Pos
+            } else if ci.is_some_and(|i| clauses[..i].iter().any(|d| d.negated_cue)) && c.is_some_and(|c| !STATE.is_match(rest.get(c.a..c.b).unwrap_or(""))) {
+                // "Diese Woche geht es nicht mehr, nächste Woche dann Dienstag": the
+                // clause after a refused time offers the alternative.
                 Pol::Pos
             } else if matches!(it.kind, Kind::Range { .. } | Kind::Week { .. }) {
                 // An uncued span in a mail ("Vom 31. Juli bis 15. August sind wir an der
