@@ -487,14 +487,18 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
     };
     let mut groups: Vec<Group> = Vec::new();
     let mut list_intro = false;
+    // A bare time line ("Dann jeweils ab 16 Uhr") continues a wish only after one was
+    // voiced; before that it is more likely a signature's office hours.
+    let mut seen_cue = sents.len() <= 2;
     for (si, (a, b)) in sents.into_iter().enumerate() {
         let items = grammar::items(&n, a, b, ctx);
         let stext = n.text.get(a..b).unwrap_or("");
         let (pols, cued) = if phrase_mode {
             (vec![Pol::Pos; items.len()], true)
         } else {
-            polarity(stext, a, &items, list_intro)
+            polarity(stext, a, &items, list_intro, seen_cue)
         };
+        seen_cue |= cued;
         list_intro = cued && stext.trim_end().ends_with(':')
             || (list_intro && stext.trim_start().starts_with(['-', '*', '•']));
         let mut cur: Option<Group> = None;
@@ -584,7 +588,7 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
 
 /// Decides for every item of one sentence whether it is part of a wish, an absence or
 /// neither. Returns the polarities and whether the sentence carries a wish cue.
-fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>, bool) {
+fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bool) -> (Vec<Pol>, bool) {
     // The sentence with the items blanked: cue words are looked for in what is left.
     let mut rest = s.as_bytes().to_vec();
     for it in items {
@@ -709,7 +713,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool) -> (Vec<Pol>
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && !STOP.is_match(w))
         .count();
-    let continuation = residual <= 2 || list_intro;
+    let continuation = (residual <= 2 && seen_cue) || list_intro;
     let pols = items
         .iter()
         .map(|it| {
