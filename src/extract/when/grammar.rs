@@ -1631,13 +1631,9 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
             };
             if let Some(mask) = joined {
                 out[i].end = out[i + 1].end;
-                out[i].kind = Kind::Weekdays {
-                    mask,
-                    single: s1 && s2 || (s1 && !s2 && false),
-                };
-                if s1 {
-                    out[i].kind = Kind::Weekdays { mask, single: true };
-                }
+                // "am Montag oder Dienstag": the list takes the first one's article.
+                let _ = s2;
+                out[i].kind = Kind::Weekdays { mask, single: s1 };
                 out.remove(i + 1);
                 continue;
             }

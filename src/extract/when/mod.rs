@@ -275,7 +275,7 @@ impl Group {
             f
         } else if self.mask != 0 && self.single && self.from.is_none() && self.until.is_none() {
             (1..=7)
-                .filter_map(|k| today.checked_add((k as i32).days()).ok())
+                .filter_map(|k: i32| today.checked_add(k.days()).ok())
                 .filter(|d| self.mask & grammar::wd_bit(*d) != 0)
                 .collect()
         } else if self.mask != 0 {
