@@ -599,7 +599,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         LazyLock::new(|| re(r"\b(?:kw|kalenderwoche|calendar\s+week|week)\s*\.?\s*(\d{1,2})\b"));
     static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(naechste|naechsten|kommende|kommenden|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
+            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
         )
     });
     static WEEK_IN: LazyLock<Regex> = LazyLock::new(|| {
@@ -985,7 +985,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         let w = c.get(1).map(|x| x.as_str()).unwrap_or("");
         let this = monday_of(today);
         let monday = match w {
-            "naechste" | "naechsten" | "kommende" | "kommenden" | "next" | "following" => {
+            "naechste" | "naechsten" | "naechster" | "kommender" | "kommende" | "kommenden" | "next" | "following" => {
                 this.checked_add(7.days()).ok()
             }
             "uebernaechste" | "uebernaechsten" => this.checked_add(14.days()).ok(),
@@ -1642,6 +1642,22 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     }
     // Weekday labels of dates.
     let mut i = 0;
+    while i + 2 < out.len() {
+        // "Saturday morning, 6 November": the weekday still only names the date.
+        let g1 = t.get(out[i].end..out[i + 1].start).unwrap_or("x");
+        let g2 = t.get(out[i + 1].end..out[i + 2].start).unwrap_or("x");
+        if matches!(out[i].kind, Kind::Weekdays { mask, .. } if mask.count_ones() == 1)
+            && matches!(out[i + 1].kind, Kind::Part { .. })
+            && matches!(out[i + 2].kind, Kind::Date { .. })
+            && LABEL.is_match(g1)
+            && LABEL.is_match(g2)
+        {
+            out.remove(i);
+            continue;
+        }
+        i += 1;
+    }
+    let mut i = 0;
     while i + 1 < out.len() {
         let gap = t.get(out[i].end..out[i + 1].start).unwrap_or("x");
         let is_label = matches!(out[i].kind, Kind::Weekdays { mask, .. } if mask.count_ones() == 1)
@@ -1686,7 +1702,7 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     }
     // Open bounds.
     for k in 0..out.len() {
-        if let Kind::Range { from, .. } = out[k].kind {
+        if let Kind::Range { from, .. } | Kind::Week { monday: from } = out[k].kind {
             let lo = if k > 0 { out[k - 1].end } else { 0 };
             let before = t.get(lo.min(out[k].start)..out[k].start).unwrap_or("");
             if FROM_RANGE_P.is_match(before) {

@@ -265,7 +265,8 @@ impl Group {
             let mut f = if f.is_empty() { spans } else { f };
             f.extend(self.dates.iter().copied());
             f
-        } else if !self.dates.is_empty() && self.mask == 0 {
+        } else if !self.dates.is_empty() && (self.mask == 0 || self.dates.iter().all(|d| self.mask & grammar::wd_bit(*d) != 0)) {
+            // "Saturday morning, 6 November": the weekday names the date.
             self.dates.clone()
         } else if !self.dates.is_empty() {
             let mut g = self.clone();
