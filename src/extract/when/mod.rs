@@ -444,7 +444,7 @@ static EXCEPT: LazyLock<Regex> =
     LazyLock::new(|| rx(r"\b(?:ausser|ausgenommen|except|excluding|but\s+not|bis\s+auf)\b"));
 static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:urlaub|verreist|unterwegs|weg|schlaeft|schlafe|schlafen|mittagsschlaf|asleep|sleeps?|arbeite|arbeiten|arbeitet|arbeitest|im\s+buero|bei\s+der\s+arbeit|auf\s+arbeit|im\s+dienst|work|working|at\s+work|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b",
+        r"\b(?:busytermin|urlaub|verreist|unterwegs|weg|schlaeft|schlafe|schlafen|mittagsschlaf|asleep|sleeps?|arbeite|arbeiten|arbeitet|arbeitest|im\s+buero|bei\s+der\s+arbeit|auf\s+arbeit|im\s+dienst|work|working|at\s+work|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b",
     )
 });
 static POS: LazyLock<Regex> = LazyLock::new(|| {
@@ -609,6 +609,13 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
     let rest = IDIOM
         .replace_all(&rest, |c: &regex::Captures| " ".repeat(c[0].len()))
         .to_string();
+    // "Termin beim Arzt" is someone else's appointment: busy, not a wish.
+    static BUSY_TERMIN: LazyLock<Regex> = LazyLock::new(|| {
+        rx(r"\b(?:termin|appointment)\s+(?:beim|bei|im|in\s+der|with|at)\b|\b(?:arzt|zahnarzt)termin\w*")
+    });
+    let rest = BUSY_TERMIN
+        .replace_all(&rest, |c: &regex::Captures| format!("{:<w$}", "busytermin", w = c[0].len()))
+        .to_string();
     let sentence_anti = ANTI.is_match(&rest);
     // Clause borders: punctuation and contrast words outside items.
     let mut borders: Vec<usize> = vec![0];
@@ -714,7 +721,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && !STOP.is_match(w))
         .count();
-    let continuation = (residual <= 2 && seen_cue) || list_intro;
+    let continuation = (residual <= 1 && seen_cue) || list_intro;
     let pols = items
         .iter()
         .map(|it| {
