@@ -160,7 +160,7 @@ const HW: &str = "eins|ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|
 
 fn clock_re() -> String {
     format!(
-        r"(?:(?:\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter)\s+(?:nach|vor|past|to)\s+(?:\d{{1,2}}|{HW})\b|(?:halb|1/2|dreiviertel|drei\s*viertel|viertel)\s*(?:\d{{1,2}}|{HW})\b|\d{{1,2}}\s*(?:uhr|h)\s*\d{{2}}\b|\d{{1,2}}(?:[:.]\d{{2}})?|(?:{HW})\b)(?:\s*(?:uhr|h)\b)?(?:\s*(?:(?:am|pm)\b|a\.m\.|p\.m\.))?"
+        r"(?:(?:\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter|half)\s+(?:nach|vor|past|to)\s+(?:\d{{1,2}}|(?:{HW})\b)|(?:halb|1/2|dreiviertel|drei\s*viertel|viertel)\s*(?:\d{{1,2}}|(?:{HW})\b)|\d{{1,2}}\s*(?:uhr|h)\s*\d{{2}}\b|\d{{1,2}}(?:[:.]\d{{2}})?|(?:{HW})\b)(?:\s*(?:uhr|h|o'?clock)\b)?(?:\s*(?:(?:am|pm)\b|a\.m\.|p\.m\.))?"
     )
 }
 
@@ -263,7 +263,7 @@ fn parse_clock(s: &str) -> Option<Clock> {
     } else {
         None
     };
-    let has_uhr = s.contains("uhr") || s.trim_end_matches(['a', 'p', 'm', '.', ' ']).ends_with('h');
+    let has_uhr = s.contains("uhr") || s.contains("clock") || s.trim_end_matches(['a', 'p', 'm', '.', ' ']).ends_with('h');
     let hour_of = |w: &str| -> Option<i32> {
         let w = w.trim();
         let first: String = w.chars().take_while(|c| c.is_alphanumeric()).collect();
@@ -282,6 +282,7 @@ fn parse_clock(s: &str) -> Option<Clock> {
             "zehn" => Some(10),
             "zwanzig" => Some(20),
             "viertel" | "quarter" => Some(15),
+            "half" => Some(30),
             _ => w.parse().ok(),
         }
     };
@@ -599,7 +600,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         LazyLock::new(|| re(r"\b(?:kw|kalenderwoche|calendar\s+week|week)\s*\.?\s*(\d{1,2})\b"));
     static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
+            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
         )
     });
     static WEEK_IN: LazyLock<Regex> = LazyLock::new(|| {
@@ -769,6 +770,26 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
         if let Ok(from) = Date::new(y, mo, 1) {
             push(cl, out, m.start(), m.end(), Kind::Month { from, to: from.last_of_month() });
+        }
+    }
+    // "July 13 thru 15", "August 27th - 29th".
+    static MONTH_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b({MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|thru|through|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"))
+    });
+    for c in MONTH_RANGE.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(1).and_then(|x| month_num(x.as_str())) else { continue };
+        let (Some(d1), Some(d2)) = (num::<i8>(&c, 2), num::<i8>(&c, 3)) else { continue };
+        if d1 >= d2 || c.get(1).is_some_and(|x| x.as_str() == "may") && c.get(4).is_none() && !t[..m.start()].trim_end().ends_with("from") {
+            continue;
+        }
+        if let Some(to) = infer(d2, mo, num::<i16>(&c, 4), None, ctx) {
+            if let Ok(from) = Date::new(to.year(), mo, d1) {
+                push(cl, out, m.start(), m.end(), Kind::Range { from, to });
+            }
         }
     }
     for c in ISO.captures_iter(&t) {
@@ -985,7 +1006,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         let w = c.get(1).map(|x| x.as_str()).unwrap_or("");
         let this = monday_of(today);
         let monday = match w {
-            "naechste" | "naechsten" | "naechster" | "kommender" | "kommende" | "kommenden" | "next" | "following" => {
+            "naechste" | "naechsten" | "naechster" | "kommender" | "kommende" | "kommenden" | "next" | "following" | "coming" | "upcoming" => {
                 this.checked_add(7.days()).ok()
             }
             "uebernaechste" | "uebernaechsten" => this.checked_add(14.days()).ok(),
