@@ -271,7 +271,7 @@ fn parse_clock(s: &str) -> Option<Clock> {
     };
     static REL_MIN: LazyLock<Regex> = LazyLock::new(|| {
         re(&format!(
-            r"^(\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter)\s+(nach|vor|past|to)\s+(\d{{1,2}}|{HW})"
+            r"^(\d{{1,2}}|fuenf|zehn|zwanzig|viertel|quarter|half)\s+(nach|vor|past|to)\s+(\d{{1,2}}|{HW})"
         ))
     });
     static UHR_MIN: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2})\s*(?:uhr|h)\s*(\d{2})"));
@@ -791,6 +791,31 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
                 push(cl, out, m.start(), m.end(), Kind::Range { from, to });
             }
         }
+    }
+    // "June 10th, 11th or 12th".
+    static MONTH_DAY_LIST: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b({MONTH})\.?\s+(\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:,|and|or|&)\s*(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?)+)\b"))
+    });
+    for c in MONTH_DAY_LIST.captures_iter(&t) {
+        let (Some(m), Some(g)) = (c.get(0), c.get(2)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(1).and_then(|x| month_num(x.as_str())) else { continue };
+        if c.get(1).is_some_and(|x| x.as_str() == "may") {
+            continue;
+        }
+        let days: Vec<(usize, usize, i8)> = DIGITS
+            .find_iter(g.as_str())
+            .filter_map(|d| Some((g.start() + d.start(), g.start() + d.end(), d.as_str().parse().ok()?)))
+            .collect();
+        for (k, (s0, e0, d)) in days.iter().enumerate() {
+            if let Some(date) = infer(*d, mo, None, None, ctx) {
+                let s0 = if k == 0 { m.start() } else { *s0 };
+                push(cl, out, s0, *e0, Kind::Date { d: date });
+            }
+        }
+        cl.take(m.start(), m.end());
     }
     for c in ISO.captures_iter(&t) {
         let Some(m) = c.get(0) else { continue };
@@ -1346,7 +1371,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
     });
     let _ = c;
     static MINUTE_WORD: LazyLock<Regex> =
-        LazyLock::new(|| re(r"\b(?:\d{1,2}|fuenf|zehn|zwanzig|viertel|quarter)\s*$"));
+        LazyLock::new(|| re(r"\b(?:\d{1,2}|fuenf|zehn|zwanzig|viertel|quarter|half)\s*$"));
     let t = cl.text.clone();
     let clamp = |x: i32| x.clamp(0, 1440) as Min;
     for cap in NOT_BEFORE.captures_iter(&t) {
@@ -1379,7 +1404,12 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
         let (Some(a), Some(b)) = (parse_clock(g1.as_str()), parse_clock(g2.as_str())) else {
             continue;
         };
-        if cap.get(1).is_none() && !a.marked && !b.marked {
+        // Bare "9-12" only right after a day ("Mondays 9-12"); elsewhere it may be a
+        // house number range.
+        static AFTER_DAY: LazyLock<Regex> = LazyLock::new(|| {
+            re(&format!(r"(?:\b(?:{WDNAME})s?|\b(?:mo|di|mi|do|fr|sa|so|mon|tue|wed|thu|fri|sat|sun)|\d\.|\d(?:st|nd|rd|th)|heute|morgen|today|tomorrow|werktags|weekdays?)\.?,?\s*$"))
+        });
+        if cap.get(1).is_none() && !a.marked && !b.marked && !AFTER_DAY.is_match(&t[..m.start()]) {
             continue;
         }
         let near = daypart_near(&t, m.start(), m.end());

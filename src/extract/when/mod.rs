@@ -459,7 +459,7 @@ static ANTI: LazyLock<Regex> = LazyLock::new(|| {
 });
 static STOP: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b)$",
+        r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b|st|nd|rd|th|te|ten)$",
     )
 });
 static STATE: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:bin|sind|ist|seid|waren|war|are|am|is|will\s+be|were)\b"));
