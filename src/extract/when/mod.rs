@@ -1153,6 +1153,18 @@ mod tests {
     }
 
     #[test]
+    fn busy_times_alternatives_and_month_context() {
+        check("Ich arbeite bis 17 Uhr, danach bin ich zu Hause.", NOW, &["2027-04-07T18:00"], &["2027-04-07T12:00"]);
+        check("Zwischen 13 und 15 Uhr schläft unser Baby, sonst sind wir den ganzen Tag da.", NOW, &["2027-04-07T10:00"], &["2027-04-07T14:00"]);
+        check("Diese Woche geht leider nicht mehr, nächste Woche dann Dienstag bis Donnerstag ab 16 Uhr.", NOW, &["2027-04-14T17:00"], &["2027-04-08T17:00", "2027-04-16T17:00"]);
+        check("Ich bin im Mai jeden Dienstag zu Hause.", NOW, &["2027-05-11T12:00"], &["2027-04-13T12:00", "2027-06-01T12:00"]);
+        check("Wir sind beide berufstätig und daher nur abends ab 18:30 Uhr oder samstags bis 13 Uhr zu Hause.", NOW, &["2027-04-07T19:00", "2027-04-10T10:00"], &["2027-04-10T16:00", "2027-04-07T10:00"]);
+        check("Mein Termin beim Arzt ist am 12.4. um 10 Uhr. Sonst passt es vormittags.", NOW, &["2027-04-13T10:00"], &["2027-04-12T10:00"]);
+        let a = availability("I am starting a new job in October. Could you come on Friday?", &now(NOW));
+        assert!(a.windows.iter().all(|w| w.start.month() != 10), "a month alone is no wish");
+    }
+
+    #[test]
     fn times_about_other_things_state_no_wish() {
         for t in [
             "Es ist jetzt 2 Uhr nachts und die Musik ist laut.",
