@@ -597,7 +597,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         )
     });
     static KW: LazyLock<Regex> =
-        LazyLock::new(|| re(r"\b(?:kw|kalenderwoche|calendar\s+week|week)\s*\.?\s*(\d{1,2})\b"));
+        LazyLock::new(|| re(r"\b(?:(?:kw|kalenderwoche|calendar\s+week|week)\s*\.?\s*(\d{1,2})\b|(\d{1,2})\.\s*(?:kw|kalenderwoche)\b)"));
     static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
         re(
             r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
@@ -939,7 +939,8 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
                 continue;
             };
             // "may 5" in English prose: only as a date when "may" is not the verb.
-            if !day_first && c.get(1).is_some_and(|x| x.as_str() == "may") {
+            let ordinal = ["st", "nd", "rd", "th"].iter().any(|o| m.as_str().ends_with(o));
+            if !day_first && !ordinal && c.get(1).is_some_and(|x| x.as_str() == "may") {
                 let after = &t[m.end()..];
                 if after
                     .trim_start()
@@ -1007,7 +1008,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         if !cl.free(m.start(), m.end()) {
             continue;
         }
-        let Some(w) = num::<i8>(&c, 1) else { continue };
+        let Some(w) = num::<i8>(&c, 1).or_else(|| num::<i8>(&c, 2)) else { continue };
         let mut found = None;
         for y in [today.year(), today.year() + 1] {
             if let Ok(d) = ISOWeekDate::new(y, w, Weekday::Monday) {
@@ -1750,6 +1751,17 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
             }
         }
         i += 1;
+    }
+    // "die Woche vom 24. Mai", "the week of May 24th": that whole week.
+    static WEEK_OF: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:woche\s+(?:vom|ab\s+dem|ab)|week\s+(?:of|starting|beginning)(?:\s+the)?)\s*$"));
+    for k in 0..out.len() {
+        if let Kind::Date { d } = out[k].kind {
+            let lo = if k > 0 { out[k - 1].end } else { 0 };
+            let before = t.get(lo.min(out[k].start)..out[k].start).unwrap_or("");
+            if WEEK_OF.is_match(before) {
+                out[k].kind = Kind::Week { monday: monday_of(d) };
+            }
+        }
     }
     // Open bounds.
     for k in 0..out.len() {

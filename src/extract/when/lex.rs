@@ -86,7 +86,7 @@ fn blank_noise(n: &mut Norm) {
 }
 
 static MONTH_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:januar|jan|februar|feb|maerz|marz|mrz|april|apr|mai|juni|juli|august|aug|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june|july|october|december)\b").unwrap()
+    Regex::new(r"^(?:kw|kalenderwoche|januar|jan|februar|feb|maerz|marz|mrz|april|apr|mai|juni|juli|august|aug|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june|july|october|december)\b").unwrap()
 });
 
 const ABBREV: &[&str] = &[
