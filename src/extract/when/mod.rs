@@ -459,7 +459,7 @@ static ANTI: LazyLock<Regex> = LazyLock::new(|| {
 });
 static STOP: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b|st|nd|rd|th|te|ten)$",
+        r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b|st|nd|rd|th|te|ten|aber|nicht|leider|but|ausser|except|sowie|immer|always)$",
     )
 });
 static STATE: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:bin|sind|ist|seid|waren|war|are|am|is|will\s+be|were)\b"));
@@ -627,7 +627,16 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
         }
     }
     for m in CLAUSE_WORD.find_iter(&rest) {
-        borders.push(m.start());
+        // "geht es aber nicht": a particle, not a new clause.
+        let next = rest.get(m.end()..).unwrap_or("").trim_start();
+        let particle = ["nicht", "leider", "kein", "doch", "schon", "erst", "nur", "auch", "not"]
+            .iter()
+            .any(|w| next.starts_with(w))
+            || next.is_empty()
+            || next.starts_with(['.', '!', '?']);
+        if !particle {
+            borders.push(m.start());
+        }
     }
     borders.push(rest.len());
     borders.sort();
@@ -860,6 +869,12 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
                             excl.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
                         }
                     }
+                }
+            }
+            Pol::Neg if g.mask != 0 && g.single => {
+                // "Am Donnerstag geht es nicht": the next Thursday, not every one.
+                for d in g.days(today, horizon) {
+                    excl.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
                 }
             }
             Pol::Neg if g.mask != 0 => {
