@@ -405,7 +405,7 @@ fn adjust(c: Clock, ctx: &Ctx, sentence: Option<bool>, near: Option<bool>) -> i3
     }
     let h = c.min / 60;
     let evening = sentence == Some(true);
-    if near.is_none() && sentence == Some(false) {
+    if near.is_none() && sentence == Some(false) && !ctx.pm_small_hours {
         return c.min;
     }
     match near {
@@ -1231,7 +1231,7 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
             cl,
             out,
             g.start(),
-            g.end(),
+            c.get(2).map_or(g.end(), |x| x.end()), // with the plural ending: "Mondays or Wednesdays" is one list
             Kind::Weekdays {
                 mask: 1 << i,
                 single,
