@@ -1274,12 +1274,21 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
             || prev.ends_with(" und")
             || prev.ends_with(" oder")
             || prev.ends_with(" bis")
-            || (prev.is_empty() && next.is_empty() && w != "so");
+            || (prev.is_empty() && next.is_empty() && w != "so")
+            || next.starts_with("u.")
+            || next.starts_with('+')
+            || prev.ends_with(" u.")
+            || ["ab ", "nach ", "abends", "nachmittags", "vormittags", "zwischen", "zw.", "von "].iter().any(|x| next.starts_with(x));
         if w.len() == 2 && !listy {
             continue;
         }
+        // "Do ab 18h": before a time, "Do" is Thursday, not the English verb.
+        let do_time = w == "do"
+            && (["ab ", "nach ", "abends", "nachmittags", "vormittags"].iter().any(|x| next.starts_with(x))
+                || next.starts_with(|ch: char| ch.is_ascii_digit()));
         if w.len() == 2
             && (w == "so" || w == "do")
+            && !do_time
             && !(c.get(2).is_some()
                 || next.starts_with(['/', '-', ','])
                 || prev.ends_with(['/', '-'])
@@ -1335,7 +1344,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
     static RANGE: LazyLock<Regex> = LazyLock::new(|| {
         let c = clock_re();
         re(&format!(
-            r"\b(?:(zwischen|von|vom|between|from)\s+(?:ca\.?\s+)?)?({c})\s*(?:-|bis|und|and|to|till|until)\s*({c})"
+            r"\b(?:(zwischen|zw\.|von|vom|between|from)\s*(?:ca\.?\s+)?)?({c})\s*(?:-|bis|und|u\.|and|to|till|until)\s*({c})"
         ))
     });
     static FROM: LazyLock<Regex> = LazyLock::new(|| {
@@ -1629,7 +1638,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
 /// dates with "bis" into a range, and "ab"/"bis" before a date into bounds.
 fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     static LIST: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"^\s*(?:\.?\s*)(?:,|/|&|\+|und|oder|and|or|sowie|bzw\.?)?\s*(?:am\s+|on\s+)?$")
+        re(r"^\s*(?:\.?\s*)(?:,|/|&|\+|und|u\.|oder|od\.|and|or|sowie|bzw\.?)?\s*(?:am\s+|on\s+)?$")
     });
     static RANGE: LazyLock<Regex> = LazyLock::new(|| {
         re(

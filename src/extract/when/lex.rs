@@ -92,7 +92,7 @@ static MONTH_WORD: LazyLock<Regex> = LazyLock::new(|| {
 const ABBREV: &[&str] = &[
     "mo", "di", "mi", "do", "fr", "sa", "so", "dr", "str", "nr", "ca", "tel", "geb", "bzw", "evtl",
     "z.b", "usw", "inkl", "ggf", "jan", "feb", "sept", "okt", "nov", "dez", "mon", "tue", "wed",
-    "thu", "fri", "sat", "sun", "prof", "hr", "fr", "etc", "vs", "u.a", "kw",
+    "thu", "fri", "sat", "sun", "prof", "hr", "fr", "etc", "vs", "u.a", "kw", "u", "od", "zw", "ca", "max", "min", "std",
 ];
 
 /// Sentences as byte ranges of `n.text`. A line break ends a sentence unless the line
