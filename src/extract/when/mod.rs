@@ -629,9 +629,19 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
     for m in CLAUSE_WORD.find_iter(&rest) {
         // "geht es aber nicht": a particle, not a new clause.
         let next = rest.get(m.end()..).unwrap_or("").trim_start();
-        let particle = ["nicht", "leider", "kein", "doch", "schon", "erst", "nur", "auch", "not"]
+        // Particle when little follows before the clause ends ("geht es aber leider nicht.");
+        // "but not on May 5th" (rest blanked: items are spaces) still opens a clause.
+        let tail = next.split(['.', ',', ';', '!', '?']).next().unwrap_or("");
+        let tail_words = tail.split_whitespace().count();
+        let items_follow = items.iter().any(|it| {
+            let p = it.start.saturating_sub(base);
+            p >= m.end() && p < m.end() + tail.len() + (rest.len() - m.end() - next.len())
+        });
+        let particle = (["nicht", "leider", "kein", "doch", "schon", "erst", "nur", "auch", "not"]
             .iter()
             .any(|w| next.starts_with(w))
+            && tail_words <= 3
+            && !items_follow)
             || next.is_empty()
             || next.starts_with(['.', '!', '?']);
         if !particle {
