@@ -454,7 +454,7 @@ static POS: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ANTI: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:gesendet|geschrieben|schrieb|wrote|sent|datum|betreff|subject|telefon\w*|anruf\w*|anzurufen|rueckruf\w*|zurueckrufen|call\w*|phone|kita|krippe\w*|kindergarten|betreuung|oeffnungszeit\w*|sprechzeit\w*|geschaeftszeit\w*|buerozeit\w*|servicezeit\w*|hotline|office\s+hours|business\s+hours|opening\s+hours|sprechstunde\w*|geboren|geb\.|zur\s+welt|gestorben|verstorben|abgelaufen|ablaeuft|laeuft\s+(?:\w+\s+){0,3}ab|frist\w*|spaetestens|deadline|party|laerm\w*|musik|gefeiert|feiern|pflegedienst|seit|since|gestern|yesterday|letzte\s+woche|letzten\s+\w+|last\s+week|polizei|born|died|expired?s?|gezogen|umgezogen|geheiratet|angekommen|arrived|moved)\b",
+        r"\b(?:erreichbar\s+unter|unter\s+(?:der\s+)?(?:nummer|tel)|tel\.|tel:|mobil|fax|gesendet|geschrieben|schrieb|wrote|sent|datum|betreff|subject|telefon\w*|anruf\w*|anzurufen|rueckruf\w*|zurueckrufen|call\w*|phone|kita|krippe\w*|kindergarten|betreuung|oeffnungszeit\w*|sprechzeit\w*|geschaeftszeit\w*|buerozeit\w*|servicezeit\w*|hotline|office\s+hours|business\s+hours|opening\s+hours|sprechstunde\w*|geboren|geb\.|zur\s+welt|gestorben|verstorben|abgelaufen|ablaeuft|laeuft\s+(?:\w+\s+){0,3}ab|frist\w*|spaetestens|deadline|party|laerm\w*|musik|gefeiert|feiern|pflegedienst|seit|since|gestern|yesterday|letzte\s+woche|letzten\s+\w+|last\s+week|polizei|born|died|expired?s?|gezogen|umgezogen|geheiratet|angekommen|arrived|moved)\b",
     )
 });
 static STOP: LazyLock<Regex> = LazyLock::new(|| {
