@@ -10,7 +10,9 @@ const SAMPLES: &str = "/work/shared/samples/mails";
 /// Crude decode of the citizen's new text — until parse lands (the integrator switches
 /// this to `parse::parse`).
 fn new_text(bytes: &[u8]) -> String {
-    let Some(msg) = mail_parser::MessageParser::default().parse(bytes) else { return String::new() };
+    let Some(msg) = mail_parser::MessageParser::default().parse(bytes) else {
+        return String::new();
+    };
     let body = msg.body_text(0).map(|c| c.to_string()).unwrap_or_default();
     let mut out = Vec::new();
     for line in body.lines() {
@@ -19,7 +21,8 @@ fn new_text(bytes: &[u8]) -> String {
             || l.contains("-----Ursprüngliche Nachricht-----")
             || l.starts_with("Gesendet: ")
             || l.starts_with("Von: ")
-            || ((l.starts_with("Am ") && l.contains("schrieb")) || (l.starts_with("On ") && l.contains("wrote")))
+            || ((l.starts_with("Am ") && l.contains("schrieb"))
+                || (l.starts_with("On ") && l.contains("wrote")))
         {
             break;
         }
@@ -30,14 +33,23 @@ fn new_text(bytes: &[u8]) -> String {
 
 fn cases() -> Vec<(String, PathBuf, toml::Value)> {
     let mut v = Vec::new();
-    let Ok(rd) = std::fs::read_dir(SAMPLES) else { return v };
+    let Ok(rd) = std::fs::read_dir(SAMPLES) else {
+        return v;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "eml") {
             let lab = p.with_extension("expect.toml");
-            let Ok(s) = std::fs::read_to_string(&lab) else { continue };
-            let Ok(t) = s.parse::<toml::Value>() else { continue };
-            let name = p.file_name().map(|x| x.to_string_lossy().to_string()).unwrap_or_default();
+            let Ok(s) = std::fs::read_to_string(&lab) else {
+                continue;
+            };
+            let Ok(t) = s.parse::<toml::Value>() else {
+                continue;
+            };
+            let name = p
+                .file_name()
+                .map(|x| x.to_string_lossy().to_string())
+                .unwrap_or_default();
             v.push((name, p, t));
         }
     }
@@ -46,7 +58,10 @@ fn cases() -> Vec<(String, PathBuf, toml::Value)> {
 }
 
 fn local(s: &str) -> jiff::Zoned {
-    s.parse::<jiff::civil::DateTime>().unwrap().to_zoned(tz::berlin()).unwrap()
+    s.parse::<jiff::civil::DateTime>()
+        .unwrap()
+        .to_zoned(tz::berlin())
+        .unwrap()
 }
 
 fn inside(t: &jiff::Zoned, ivs: &[Window]) -> bool {
@@ -62,7 +77,11 @@ fn run(p: &Path, lab: &toml::Value) -> Availability {
 fn probes(lab: &toml::Value, key: &str) -> Vec<String> {
     lab.get(key)
         .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -94,7 +113,12 @@ fn every_labelled_time_probe_passes_like_score_py() {
         }
     }
     assert!(n >= 20, "only {n} labelled cases found");
-    assert!(failures.is_empty(), "{} probe(s) fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} probe(s) fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -116,7 +140,10 @@ fn windows_are_sorted_and_disjoint_in_every_sample() {
     for (name, p, lab) in cases() {
         let a = run(&p, &lab);
         for w in a.windows.windows(2) {
-            assert!(w[0].end < w[1].start, "{name}: overlapping or unsorted windows");
+            assert!(
+                w[0].end < w[1].start,
+                "{name}: overlapping or unsorted windows"
+            );
         }
         for w in &a.windows {
             assert!(w.start < w.end, "{name}: empty window");

@@ -86,13 +86,13 @@ fn blank_noise(n: &mut Norm) {
 }
 
 static MONTH_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:januar|jan|februar|feb|maerz|marz|mrz|april|apr|mai|juni|juli|august|aug|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june|july|october|december)\b").unwrap()
+    Regex::new(r"^(?:kw|kalenderwoche|januar|jan|februar|feb|maerz|marz|mrz|april|apr|mai|juni|juli|august|aug|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june|july|october|december)\b").unwrap()
 });
 
 const ABBREV: &[&str] = &[
     "mo", "di", "mi", "do", "fr", "sa", "so", "dr", "str", "nr", "ca", "tel", "geb", "bzw", "evtl",
     "z.b", "usw", "inkl", "ggf", "jan", "feb", "sept", "okt", "nov", "dez", "mon", "tue", "wed",
-    "thu", "fri", "sat", "sun", "prof", "hr", "fr", "etc", "vs", "u.a", "kw",
+    "thu", "fri", "sat", "sun", "prof", "hr", "fr", "etc", "vs", "u.a", "kw", "u", "od", "zw", "ca", "max", "min", "std",
 ];
 
 /// Sentences as byte ranges of `n.text`. A line break ends a sentence unless the line
