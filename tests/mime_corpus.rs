@@ -1,4 +1,4 @@
-//! Every external test message (/work/shared/external/mime/**/*.eml, see its README)
+//! Every external test message (../shared/external/mime/**/*.eml, see its README)
 //! through parse + kind::detect: no panic, nothing dropped, sender/subject/text where the
 //! message has them, bounces and auto-replies recognised. Prints a summary table
 //! (`cargo test --test mime_corpus -- --nocapture`).
@@ -11,12 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 fn corpus_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/external/mime");
-    if d.is_dir() {
-        d
-    } else {
-        PathBuf::from("/work/shared/external/mime")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/external/mime")
 }
 
 fn eml_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -11,7 +11,6 @@ fn samples() -> &'static [Vec<u8>] {
     static S: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     S.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/mails");
-        let dir = if dir.is_dir() { dir } else { PathBuf::from("/work/shared/samples/mails") };
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
             .unwrap_or_default();

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 fn samples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/mails");
-    let dir = if dir.is_dir() { dir } else { PathBuf::from("/work/shared/samples/mails") };
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect()

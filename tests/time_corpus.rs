@@ -1,4 +1,4 @@
-//! Public time-expression corpora (/work/shared/external/time-de, see its README):
+//! Public time-expression corpora (../shared/external/time-de, see its README):
 //! Duckling's German corpus and negatives, and Microsoft Recognizers' German sentences.
 //! Every row is run through `when::resolve`; the share resolved to the expected value
 //! is printed per file, kind and grain. Rows outside what a home-visit wish needs are
@@ -13,7 +13,7 @@ use regex::Regex;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-const DIR: &str = "/work/shared/external/time-de";
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/external/time-de");
 
 fn rows(file: &str) -> Vec<Value> {
     std::fs::read_to_string(format!("{DIR}/{file}"))

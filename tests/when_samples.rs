@@ -1,34 +1,15 @@
 //! The labelled sample mails: every `must_avail` / `must_not` probe is checked the way
-//! /work/shared/tools/score.py (`score_case`) checks it.
+//! ../shared/tools/score.py (`score_case`) checks it.
 
 use buergerservice::extract::when::{availability, Availability, Window};
 use buergerservice::tz;
 use std::path::{Path, PathBuf};
 
-const SAMPLES: &str = "/work/shared/samples/mails";
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/mails");
 
-/// Crude decode of the citizen's new text — until parse lands (the integrator switches
-/// this to `parse::parse`).
+/// The citizen's new text, as the real parser splits it.
 fn new_text(bytes: &[u8]) -> String {
-    let Some(msg) = mail_parser::MessageParser::default().parse(bytes) else {
-        return String::new();
-    };
-    let body = msg.body_text(0).map(|c| c.to_string()).unwrap_or_default();
-    let mut out = Vec::new();
-    for line in body.lines() {
-        let l = line.trim_start();
-        if l.starts_with('>')
-            || l.contains("-----Ursprüngliche Nachricht-----")
-            || l.starts_with("Gesendet: ")
-            || l.starts_with("Von: ")
-            || ((l.starts_with("Am ") && l.contains("schrieb"))
-                || (l.starts_with("On ") && l.contains("wrote")))
-        {
-            break;
-        }
-        out.push(line);
-    }
-    out.join("\n")
+    buergerservice::parse::parse(bytes).map(|m| m.body.new_text).unwrap_or_default()
 }
 
 fn cases() -> Vec<(String, PathBuf, toml::Value)> {
@@ -54,6 +35,7 @@ fn cases() -> Vec<(String, PathBuf, toml::Value)> {
         }
     }
     v.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(v.len(), 40, "the 40 labelled samples in {SAMPLES}");
     v
 }
 
