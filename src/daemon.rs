@@ -15,7 +15,7 @@ use crate::source::Disposition;
 use crate::store::{Store, StoreError};
 use crate::tz::berlin;
 use jiff::{Timestamp, Zoned};
-use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -65,6 +65,25 @@ impl App {
             domain: cfg.mail.domain.clone(),
         };
         Ok(App { cfg, rules, templates, planning, office })
+    }
+
+    /// SIGHUP: read the rules and templates again. A broken file is refused and the old
+    /// ones stay in force.
+    pub fn reload(&mut self) {
+        let rules = self.cfg.rules.load();
+        let templates = match &self.cfg.mail.templates {
+            Some(dir) => Templates::load_dir(dir),
+            None => Ok(Templates::builtin()),
+        };
+        match (rules, templates) {
+            (Ok(r), Ok(t)) => {
+                self.rules = r;
+                self.templates = t;
+                tracing::info!("rules and templates reloaded");
+            }
+            (Err(e), _) => tracing::error!("reload refused, the old rules stay: {e}"),
+            (_, Err(e)) => tracing::error!("reload refused, the old templates stay: {e}"),
+        }
     }
 
     pub fn engine<'a>(&'a self, store: &'a Store) -> Engine<'a> {
@@ -140,15 +159,59 @@ fn log_outcome(o: &Outcome) {
     }
 }
 
-/// Run the daemon until `shutdown` resolves (or, with `once`, until the mailbox is empty
-/// and the outbox delivered as far as it goes).
-pub async fn run(app: &App, store: &Store, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
+/// What the operator asks of the running daemon. Set by the signal handlers (SIGTERM,
+/// SIGINT: stop; SIGHUP: reload), read between batches, so the mail in hand is always
+/// finished and made durable before the daemon stops.
+#[derive(Debug)]
+pub struct Control {
+    reload: AtomicBool,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control { reload: AtomicBool::new(false), stop: tokio::sync::watch::Sender::new(false) }
+    }
+}
+
+impl Control {
+    pub fn request_stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    pub fn request_reload(&self) {
+        self.reload.store(true, Ordering::Relaxed);
+    }
+
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    pub(crate) fn take_reload(&self) -> bool {
+        self.reload.swap(false, Ordering::Relaxed)
+    }
+
+    /// Resolves once a stop was requested.
+    pub async fn stopped(&self) {
+        let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
+/// Run the daemon until a stop is requested (or, with `once`, until the mailbox is empty
+/// and the outbox delivered as far as it goes). A reload request is honoured between
+/// rounds.
+pub async fn run(app: &mut App, store: &Store, once: bool, control: &Control) -> Result<RunReport, DaemonError> {
     match &app.cfg.mailbox {
         MailboxConfig::Maildir { path, poll_interval_ms } => {
             let maildir = Maildir::open(path).map_err(|error| DaemonError::Mailbox { path: path.display().to_string(), error })?;
-            run_maildir(app, store, &maildir, Duration::from_millis(*poll_interval_ms), once, shutdown).await
+            let poll = Duration::from_millis(*poll_interval_ms);
+            run_maildir(app, store, &maildir, poll, once, control).await
         }
-        MailboxConfig::Imap(imap) => crate::source::imap::run(app, store, imap, once, shutdown).await,
+        MailboxConfig::Imap(imap) => {
+            let imap = imap.clone();
+            crate::source::imap::run(app, store, &imap, once, control).await
+        }
     }
 }
 
@@ -191,13 +254,26 @@ impl Chores {
     }
 }
 
-async fn run_maildir(app: &App, store: &Store, maildir: &Maildir, poll: Duration, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
+async fn run_maildir(
+    app: &mut App,
+    store: &Store,
+    maildir: &Maildir,
+    poll: Duration,
+    once: bool,
+    control: &Control,
+) -> Result<RunReport, DaemonError> {
     let mut chores = Chores::new(app)?;
     let mut report = RunReport::default();
-    tokio::pin!(shutdown);
     let io = |error| DaemonError::Mailbox { path: maildir.root().display().to_string(), error };
     loop {
+        if control.take_reload() {
+            app.reload();
+        }
+        let app = &*app;
         for batch in maildir.pending().map_err(io)?.chunks(BATCH) {
+            if control.stopping() {
+                return Ok(report);
+            }
             let mut done = Vec::with_capacity(batch.len());
             for path in batch {
                 let raw = match std::fs::read(path) {
@@ -219,7 +295,7 @@ async fn run_maildir(app: &App, store: &Store, maildir: &Maildir, poll: Duration
             return Ok(report);
         }
         tokio::select! {
-            _ = &mut shutdown => return Ok(report),
+            _ = control.stopped() => return Ok(report),
             _ = tokio::time::sleep(poll) => {}
         }
     }

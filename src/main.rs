@@ -15,8 +15,17 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "buergerservice", version, about = "E-mail intake of the Bürgerbüro Hochheim am Main")]
 struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -59,6 +68,14 @@ enum Command {
         #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "maildir", "outbox_dir", "store"])]
         demo: Option<PathBuf>,
     },
+    /// Validate config.toml, the rules and the templates; with --connect also log into
+    /// IMAP and SMTP and say what worked.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        connect: bool,
+    },
     /// The day's home visits in time order, with address, persons, concerns, documents.
     Agenda {
         #[arg(long)]
@@ -98,11 +115,9 @@ fn parse_now(s: &str) -> Result<Zoned, String> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             // A closed pipe (`| head`) is not an error worth a message.
@@ -112,6 +127,19 @@ fn main() -> ExitCode {
             eprintln!("buergerservice: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Logs go to stderr (data to stdout). Under journald (JOURNAL_STREAM set) without
+/// timestamps, since the journal adds its own. RUST_LOG filters; default: warnings.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    match (format, journald) {
+        (LogFormat::Json, _) => builder.json().init(),
+        (LogFormat::Text, true) => builder.without_time().with_ansi(false).init(),
+        (LogFormat::Text, false) => builder.init(),
     }
 }
 
@@ -138,6 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::CheckConfig { config, connect } => cmd_check_config(config, connect),
         Command::When { now, text } => {
             let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
             let a = when::availability(&text.join(" "), &now);
@@ -150,35 +179,65 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox_dir: Option<PathBuf>, store: Option<PathBuf>) -> Result<ExitCode> {
     use buergerservice::config::{MailboxConfig, OutboxConfig};
     use buergerservice::daemon::{self, App};
-    let mut cfg = match &config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    if let Some(path) = maildir {
-        cfg.mailbox = MailboxConfig::Maildir { path, poll_interval_ms: 500 };
-    }
-    if let Some(path) = outbox_dir {
-        cfg.outbox = OutboxConfig::Directory { path };
-    }
-    if let Some(path) = store {
-        cfg.store.path = path;
-    }
-    let app = App::load(cfg, config.is_none())?;
-    let store = open_store(&app.cfg.store.path)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let report = rt.block_on(daemon::run(&app, &store, once, shutdown_signal()))?;
-    store.flush()?;
-    eprintln!(
-        "buergerservice: {} mails handled ({} new cases, {} quarantined), {} replies delivered, {} waiting for retry",
-        report.mails, report.created, report.quarantined, report.delivered.sent, report.delivered.deferred + report.delivered.waiting
-    );
-    Ok(ExitCode::SUCCESS)
+    rt.block_on(async {
+        // First of all, so that a SIGTERM during start-up is a clean stop too.
+        let control = install_signal_handlers()?;
+        let mut cfg = match &config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        if let Some(path) = maildir {
+            cfg.mailbox = MailboxConfig::Maildir { path, poll_interval_ms: 500 };
+        }
+        if let Some(path) = outbox_dir {
+            cfg.outbox = OutboxConfig::Directory { path };
+        }
+        if let Some(path) = store {
+            cfg.store.path = path;
+        }
+        let mut app = App::load(cfg, config.is_none())?;
+        let store = open_store(&app.cfg.store.path)?;
+        spawn_watchdog();
+        // Store open, configuration valid: the IMAP login follows (and retries on its own).
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+        let report = daemon::run(&mut app, &store, once, &control).await;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+        store.flush()?;
+        let report = report?;
+        eprintln!(
+            "buergerservice: {} mails handled ({} new cases, {} quarantined), {} replies delivered, {} waiting for retry",
+            report.mails, report.created, report.quarantined, report.delivered.sent, report.delivered.deferred + report.delivered.waiting
+        );
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
-fn open_store(path: &std::path::Path) -> Result<buergerservice::store::Store> {
-    buergerservice::store::Store::open(path).with_context(|| {
-        format!("opening the store at {} (a running daemon holds it; stop it or use its copy)", path.display())
-    })
+/// SIGTERM/SIGINT request a stop, SIGHUP a reload of rules and templates. Registered at
+/// once (a signal that arrives before registration would kill the process).
+fn install_signal_handlers() -> Result<std::sync::Arc<buergerservice::daemon::Control>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let control = std::sync::Arc::new(buergerservice::daemon::Control::default());
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let c = control.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: reloading rules and templates");
+                    c.request_reload();
+                    continue;
+                }
+            }
+            tracing::info!("stopping: finishing the mail in hand");
+            c.request_stop();
+        }
+    });
+    Ok(control)
 }
 
 fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
@@ -193,19 +252,20 @@ fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
     // The pilot starts in April 2027; the demo plans from today so there is something to see.
     let today = Zoned::now().with_time_zone(buergerservice::tz::berlin()).date();
     cfg.office.pilot_start = cfg.office.pilot_start.min(today);
-    let app = App::load(cfg, true)?;
+    let mut app = App::load(cfg, true)?;
     let store = open_store(&app.cfg.store.path)?;
     let maildir = Maildir::open(&dir.join("maildir"))?;
+    let no_signals = buergerservice::daemon::Control::default();
     if maildir.pending()?.is_empty() && store.cases_with_status(buergerservice::store::Status::Proposed)?.is_empty() {
         let n = demo::seed(&maildir)?;
         println!("demo: {n} sample mails delivered to {}", dir.join("maildir/new").display());
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let first = rt.block_on(daemon::run(&app, &store, true, std::future::pending()))?;
+    let first = rt.block_on(daemon::run(&mut app, &store, true, &no_signals))?;
     println!("demo: {} mails handled, {} new cases", first.mails, first.created);
     if demo::citizen_answers(&store, &maildir)? {
         println!("demo: Sabine Wendel answers her proposal with \"2\"");
-        rt.block_on(daemon::run(&app, &store, true, std::future::pending()))?;
+        rt.block_on(daemon::run(&mut app, &store, true, &no_signals))?;
     }
     println!("\ndemo: replies written to {}:", dir.join("outbox").display());
     for line in demo::describe_outbox(&dir.join("outbox")) {
@@ -218,26 +278,72 @@ fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
         "\ndemo: the daemon keeps watching {}; drop an .eml into its new/ folder to see it answered (Ctrl-C stops)",
         dir.join("maildir").display()
     );
-    rt.block_on(daemon::run(&app, &store, false, shutdown_signal()))?;
+    rt.block_on(async {
+        let control = install_signal_handlers()?;
+        daemon::run(&mut app, &store, false, &control).await?;
+        anyhow::Ok(())
+    })?;
     store.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGTERM (systemd) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Under systemd with WatchdogSec=, ping at half the interval while the runtime lives.
+fn spawn_watchdog() {
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        tokio::spawn(async move {
+            let period = interval / 2;
+            loop {
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+                tokio::time::sleep(period).await;
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = term => {}
-        _ = tokio::signal::ctrl_c() => {}
+        });
     }
-    tracing::info!("shutting down: finishing the mail in hand");
+}
+
+fn cmd_check_config(config: Option<PathBuf>, connect: bool) -> Result<ExitCode> {
+    use buergerservice::config::{MailboxConfig, OutboxConfig};
+    let cfg = match &config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let app = buergerservice::daemon::App::load(cfg, config.is_none())?;
+    let concerns: usize = app.rules.departments.iter().map(|d| d.concerns.len()).sum();
+    println!("config:    ok ({})", config.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()));
+    println!("rules:     ok ({} departments, {concerns} concerns)", app.rules.departments.len());
+    println!("templates: ok");
+    println!("staff:     {} ({} match days)", app.planning.staff.len(), app.planning.calendar.match_days.len());
+    if !connect {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut failed = false;
+    match &app.cfg.mailbox {
+        MailboxConfig::Imap(imap) => match rt.block_on(buergerservice::source::imap::probe(imap)) {
+            Ok(what) => println!("imap:      {what}"),
+            Err(e) => {
+                failed = true;
+                println!("imap:      FAILED: {e}");
+            }
+        },
+        MailboxConfig::Maildir { path, .. } => println!("mailbox:   Maildir {}", path.display()),
+    }
+    match &app.cfg.outbox {
+        OutboxConfig::Smtp(smtp) => match rt.block_on(buergerservice::outbox::probe(smtp)) {
+            Ok(what) => println!("smtp:      {what}"),
+            Err(e) => {
+                failed = true;
+                println!("smtp:      FAILED: {e}");
+            }
+        },
+        OutboxConfig::Directory { path } => println!("outbox:    directory {}", path.display()),
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn open_store(path: &std::path::Path) -> Result<buergerservice::store::Store> {
+    buergerservice::store::Store::open(path).with_context(|| {
+        format!("opening the store at {} (a running daemon holds it; stop it or use its copy)", path.display())
+    })
 }
 
 fn cmd_triage(now: Option<Zoned>, config: Option<PathBuf>, format: Format, files: &[PathBuf]) -> Result<ExitCode> {

@@ -79,6 +79,16 @@ fn smtp_transport(c: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
     Ok(builder.build())
 }
 
+/// Used by `check-config --connect`: connect (and authenticate) without sending.
+pub async fn probe(c: &SmtpConfig) -> Result<String, String> {
+    let t = smtp_transport(c)?;
+    match t.test_connection().await {
+        Ok(true) => Ok(format!("SMTP {}:{} accepts connections{}", c.host, c.port, if c.user.is_some() { " and the login" } else { "" })),
+        Ok(false) => Err(format!("SMTP {}:{} did not answer as expected", c.host, c.port)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 impl Deliverer {
     pub fn new(cfg: &OutboxConfig, from: &str, retry_min: Duration, retry_max: Duration) -> Result<Deliverer, OutboxError> {
         let transport = match cfg {

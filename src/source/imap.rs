@@ -7,7 +7,7 @@
 //! \Deleted + EXPUNGE) to `Processed`, unreadable mail to `Quarantine`.
 
 use crate::config::{ImapConfig, Tls};
-use crate::daemon::{decide, App, Chores, DaemonError, RunReport, BATCH};
+use crate::daemon::{decide, App, Chores, Control, DaemonError, RunReport, BATCH};
 use crate::outbox::{is_loopback, read_secret};
 use crate::source::Disposition;
 use crate::store::Store;
@@ -16,7 +16,6 @@ use async_imap::{Client, Session};
 use futures_util::{Stream, TryStreamExt};
 use jiff::Timestamp;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -97,14 +96,19 @@ enum End {
 }
 
 /// Run the IMAP intake until shutdown (or, with `once`, until the folder is empty).
-pub async fn run(app: &App, store: &Store, cfg: &ImapConfig, once: bool, shutdown: impl Future<Output = ()>) -> Result<RunReport, DaemonError> {
+pub async fn run(
+    app: &mut App,
+    store: &Store,
+    cfg: &ImapConfig,
+    once: bool,
+    control: &Control,
+) -> Result<RunReport, DaemonError> {
     let mut chores = Chores::new(app)?;
     let mut report = RunReport::default();
-    let mut shutdown = std::pin::pin!(shutdown);
     let mut delay = Duration::from_secs(1);
     let mut was_down = false;
     loop {
-        match session(app, store, cfg, once, &mut chores, &mut report, shutdown.as_mut(), &mut was_down).await {
+        match session(app, store, cfg, once, &mut chores, &mut report, control, &mut was_down).await {
             Ok(End::Shutdown | End::Done) => return Ok(report),
             Err(DaemonError::Imap(why)) => {
                 if once {
@@ -119,7 +123,7 @@ pub async fn run(app: &App, store: &Store, cfg: &ImapConfig, once: bool, shutdow
                 // Exponential backoff with jitter, so restarting servers are not stormed.
                 let jitter = Duration::from_millis(u64::from(Timestamp::now().subsec_nanosecond().unsigned_abs()) % 1000);
                 tokio::select! {
-                    _ = shutdown.as_mut() => return Ok(report),
+                    _ = control.stopped() => return Ok(report),
                     _ = tokio::time::sleep(delay + jitter) => {}
                 }
                 delay = (delay * 2).min(Duration::from_secs(300));
@@ -136,13 +140,13 @@ pub async fn run(app: &App, store: &Store, cfg: &ImapConfig, once: bool, shutdow
 
 #[allow(clippy::too_many_arguments)]
 async fn session(
-    app: &App,
+    app: &mut App,
     store: &Store,
     cfg: &ImapConfig,
     once: bool,
     chores: &mut Chores,
     report: &mut RunReport,
-    mut shutdown: Pin<&mut impl Future<Output = ()>>,
+    control: &Control,
     was_down: &mut bool,
 ) -> Result<End, DaemonError> {
     let imap = DaemonError::Imap;
@@ -170,6 +174,10 @@ async fn session(
     };
     let mut full_scan = true;
     loop {
+        if control.take_reload() {
+            app.reload();
+        }
+        let app = &*app;
         // After (re)connecting everything in the folder, later only what is new.
         let query = if full_scan { "ALL".to_string() } else { format!("UID {}:*", last.saturating_add(1)) };
         let mut uids: Vec<u32> = timed("UID SEARCH", s.uid_search(&query)).await.map_err(imap)?.into_iter().collect();
@@ -177,6 +185,9 @@ async fn session(
         uids.sort_unstable();
         full_scan = false;
         for chunk in uids.chunks(BATCH) {
+            if control.stopping() {
+                break;
+            }
             let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
             let fetched = {
                 let stream = timed("UID FETCH", s.uid_fetch(&set, "(UID BODY.PEEK[])")).await.map_err(imap)?;
@@ -213,7 +224,7 @@ async fn session(
                 stop = stop_source;
                 tokio::select! {
                     r = wait_fut => Some(r),
-                    _ = shutdown.as_mut() => None,
+                    _ = control.stopped() => None,
                 }
             };
             drop(stop);
@@ -228,7 +239,7 @@ async fn session(
             }
         } else {
             tokio::select! {
-                _ = shutdown.as_mut() => {
+                _ = control.stopped() => {
                     let _ = timed("LOGOUT", s.logout()).await;
                     return Ok(End::Shutdown);
                 }
