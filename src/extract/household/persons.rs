@@ -79,6 +79,16 @@ fn explicit_group(t: &str) -> Option<u32> {
             return Some(n);
         }
     }
+    // "2 Erwachsene, 2 Kinder" / "two adults and a child": the household adds up.
+    static MIXED: OnceLock<Regex> = OnceLock::new();
+    let mixed = re(&MIXED, &format!(r"\b{NUM}\s+(?:erwachsene|adults)\s*(?:,|und|and|\+|&)\s*(?:{NUM}|ein|eine|a|one)\s+(?:kinder?n?|kids?|child(?:ren)?|jugendliche)\b"));
+    if let Some(c) = mixed.captures(t) {
+        let adults = number_word(&c[1].replace("ue", "ü"));
+        let kids = c.get(2).map_or(Some(1), |m| number_word(&m.as_str().replace("ue", "ü")));
+        if let (Some(a), Some(k)) = (adults, kids) {
+            return Some(a + k);
+        }
+    }
     let pers = re(&PERS, &format!(r"\b{NUM}\s+(?:personen|erwachsene|people|persons|adults)\b"));
     if let Some(n) = pers.captures(t).and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
         return Some(n);
@@ -288,6 +298,8 @@ mod tests {
         assert_eq!(p("wir vier brauchen neue Pässe"), Some(4));
         assert_eq!(p("Wir sind eine vierköpfige Familie."), Some(4));
         assert_eq!(p("Anmeldung für 3 Personen"), Some(3));
+        assert_eq!(p("wir (2 Erwachsene, 2 Kinder) sind umgezogen"), Some(4));
+        assert_eq!(p("We are two adults and a child."), Some(3));
         assert_eq!(p("We are a family of three."), Some(3));
         assert_eq!(p("the two of us would be at home"), Some(2));
         assert_eq!(p("There are three of us."), Some(3));
