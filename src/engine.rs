@@ -177,7 +177,9 @@ impl Engine<'_> {
         let Some(sender) = mail.answer_to().map(|m| m.address.clone()) else {
             return self.quarantine(raw, now, "no sender address");
         };
-        if never_answer(&sender, self.own_address) && t.kind != MailKind::Bounce {
+        // RFC 3834 2: a null Return-Path means "do not answer automatically".
+        let null_return_path = mail.auto.return_path.as_deref() == Some("");
+        if (never_answer(&sender, self.own_address) || null_return_path) && t.kind != MailKind::Bounce {
             self.store.note_mail(incoming, None, None)?;
             return Ok(Outcome::Ignored { case: None, reason: "sender must never get an automatic answer".into() });
         }

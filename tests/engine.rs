@@ -285,3 +285,39 @@ fn the_waiting_list_is_served_first_come_first_served_when_capacity_frees() {
     assert_eq!(store.case(cases[2].0).unwrap().unwrap().status, Status::Proposed);
     assert_eq!(store.case(cases[3].0).unwrap().unwrap().status, Status::Waitlisted);
 }
+
+#[test]
+fn a_null_return_path_gets_no_automatic_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let raw = [b"Return-Path: <>\r\n".as_slice(), &sample("001-")].concat();
+    assert!(matches!(app.engine(&store).process(&raw, at("2027-04-06T06:45:00Z")).unwrap(), Outcome::Ignored { .. }));
+    assert!(store.outbox().unwrap().is_empty());
+}
+
+#[test]
+fn an_oversized_mail_is_kept_flagged_and_quarantined_without_blocking_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    cfg.daemon.max_mail_bytes = 10_000;
+    cfg.mailbox = buergerservice::config::MailboxConfig::Maildir { path: dir.path().join("maildir"), poll_interval_ms: 100 };
+    cfg.outbox = buergerservice::config::OutboxConfig::Directory { path: dir.path().join("outbox") };
+    let mut app = App::load(cfg, true).unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let maildir = buergerservice::source::maildir::Maildir::open(&dir.path().join("maildir")).unwrap();
+    let mut big = sample("001-");
+    big.extend(std::iter::repeat_n(b'x', 20_000));
+    maildir.deliver(&big).unwrap();
+    maildir.deliver(&sample("003-")).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let report = rt.block_on(buergerservice::daemon::run(&mut app, &store, true, &buergerservice::daemon::Control::default())).unwrap();
+    assert_eq!((report.mails, report.quarantined, report.created), (2, 1, 1));
+    assert_eq!(std::fs::read_dir(dir.path().join("maildir/.Quarantine/cur")).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(dir.path().join("maildir/.Processed/cur")).unwrap().count(), 1);
+    let flagged = store.cases_with_status(Status::Unclassified).unwrap();
+    assert_eq!(flagged.len(), 1);
+    let case = store.case(flagged[0]).unwrap().unwrap();
+    let buergerservice::store::EventKind::Received { mail } = &case.history[0].what else { panic!() };
+    assert_eq!(store.mail(mail).unwrap().unwrap().len(), big.len(), "kept whole");
+}
