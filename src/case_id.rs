@@ -43,6 +43,13 @@ impl TryFrom<String> for CaseId {
     }
 }
 
+impl std::str::FromStr for CaseId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CaseId::try_from(s.to_string())
+    }
+}
+
 impl From<CaseId> for String {
     fn from(id: CaseId) -> String {
         id.to_string()

@@ -68,6 +68,17 @@ enum Command {
         #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "maildir", "outbox_dir", "store"])]
         demo: Option<PathBuf>,
     },
+    /// Look up cases (the store must not be held by a running daemon).
+    Cases {
+        #[command(subcommand)]
+        action: CasesAction,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        store: Option<PathBuf>,
+        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Validate config.toml, the rules and the templates; with --connect also log into
     /// IMAP and SMTP and say what worked.
     CheckConfig {
@@ -100,6 +111,34 @@ enum Command {
         #[arg(required = true)]
         text: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum CasesAction {
+    /// One line per case, oldest first.
+    List {
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long)]
+        department: Option<String>,
+        /// Only cases received on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<jiff::civil::Date>,
+    },
+    /// All fields of a case and its history.
+    Show { id: buergerservice::case_id::CaseId },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusArg {
+    New,
+    Proposed,
+    Booked,
+    Forwarded,
+    Waitlisted,
+    Cancelled,
+    Done,
+    Unclassified,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -167,6 +206,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { config, connect } => cmd_check_config(config, connect),
+        Command::Cases { action, config, store, format } => cmd_cases(action, config, store, format),
         Command::When { now, text } => {
             let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
             let a = when::availability(&text.join(" "), &now);
@@ -298,6 +338,70 @@ fn spawn_watchdog() {
             }
         });
     }
+}
+
+fn cmd_cases(action: CasesAction, config: Option<PathBuf>, store: Option<PathBuf>, format: Format) -> Result<ExitCode> {
+    use buergerservice::store::Status;
+    let mut cfg = match &config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(path) = store {
+        cfg.store.path = path;
+    }
+    let store = open_store(&cfg.store.path)?;
+    let department = |c: &buergerservice::store::Case| c.triage.get("department").and_then(|d| d.as_str()).unwrap_or("-").to_string();
+    match action {
+        CasesAction::List { status, department: dept, since } => {
+            let want = status.map(|s| match s {
+                StatusArg::New => Status::New,
+                StatusArg::Proposed => Status::Proposed,
+                StatusArg::Booked => Status::Booked,
+                StatusArg::Forwarded => Status::Forwarded,
+                StatusArg::Waitlisted => Status::Waitlisted,
+                StatusArg::Cancelled => Status::Cancelled,
+                StatusArg::Done => Status::Done,
+                StatusArg::Unclassified => Status::Unclassified,
+            });
+            let berlin = buergerservice::tz::berlin();
+            let cases: Vec<_> = store
+                .all_cases()?
+                .into_iter()
+                .filter(|c| want.is_none_or(|s| c.status == s))
+                .filter(|c| dept.as_deref().is_none_or(|d| department(c) == d))
+                .filter(|c| since.is_none_or(|d| c.history.first().is_some_and(|e| e.at.to_zoned(berlin.clone()).date() >= d)))
+                .collect();
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&cases)?),
+                Format::Text => {
+                    for c in &cases {
+                        let received = c.history.first().map(|e| e.at.to_zoned(berlin.clone()).strftime("%d.%m.%Y %H:%M").to_string()).unwrap_or_default();
+                        let concerns = c.triage.get("concerns").and_then(|x| x.as_array()).map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+                        println!("{}  {received}  {:12}  {:16}  {concerns}", c.id, format!("{:?}", c.status).to_lowercase(), department(c));
+                    }
+                    eprintln!("{} cases", cases.len());
+                }
+            }
+        }
+        CasesAction::Show { id } => {
+            let Some(case) = store.case(id)? else {
+                anyhow::bail!("no case {id} in {}", cfg.store.path.display());
+            };
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&case)?),
+                Format::Text => {
+                    println!("{}  {:?}  {}  ({})", case.id, case.status, department(&case), case.sender);
+                    if let Some(b) = &case.booking {
+                        println!("visit: {} – {} ({})", b.start.to_zoned(buergerservice::tz::berlin()).strftime("%a %d.%m.%Y %H:%M"), b.end.to_zoned(buergerservice::tz::berlin()).strftime("%H:%M"), b.staff);
+                    }
+                    for e in &case.history {
+                        println!("  {}  {}", e.at.to_zoned(buergerservice::tz::berlin()).strftime("%d.%m.%Y %H:%M:%S"), serde_json::to_string(&e.what)?);
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_check_config(config: Option<PathBuf>, connect: bool) -> Result<ExitCode> {

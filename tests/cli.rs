@@ -65,3 +65,25 @@ fn text_format_is_a_readable_summary() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("personalausweis") && text.contains("Kolpingstraße 7") && text.contains("proposal:"), "{text}");
 }
+
+#[test]
+fn the_demo_runs_and_staff_can_list_and_show_its_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let out = bin().args(["run", "--demo", demo.to_str().unwrap(), "--once"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Terminbestätigung") && stdout.contains("(+ .ics)") && stdout.contains("standesamt@hochheim.de"), "{stdout}");
+    let store = demo.join("store");
+    let list = bin().args(["cases", "list", "--store", store.to_str().unwrap()]).output().unwrap();
+    let list = String::from_utf8_lossy(&list.stdout).to_string();
+    assert_eq!(list.lines().count(), 4, "{list}");
+    assert!(list.lines().next().unwrap().contains("booked"), "{list}");
+    let id = list.split_whitespace().next().unwrap();
+    let show = bin().args(["cases", "show", id, "--store", store.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    let case: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(case["status"], "booked");
+    let events: Vec<&str> = case["history"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(&events[..3], &["received", "classified", "proposed"], "{events:?}");
+    assert!(events.contains(&"booked") && events.contains(&"reply_sent"), "{events:?}");
+}

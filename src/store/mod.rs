@@ -479,6 +479,17 @@ impl Store {
         Ok(self.agenda_between(day, day, Timestamp::MIN)?.into_iter().filter(|e| e.hold_until.is_none()).collect())
     }
 
+    /// Every case, in case-number order.
+    pub fn all_cases(&self) -> Result<Vec<Case>, StoreError> {
+        self.cases
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                from_json(&k, &v)
+            })
+            .collect()
+    }
+
     pub fn cases_with_status(&self, status: Status) -> Result<Vec<CaseId>, StoreError> {
         self.ids_under(&self.by_status, status.key())
     }
@@ -636,6 +647,8 @@ impl Case {
 
 /// Apply `change` to the case and the agenda; queue its replies.
 fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut Case, at: Timestamp, change: &Change) -> TxResult<Applied> {
+    // The decision's own events first (classified, flagged, …), then what it did.
+    let events_at = case.history.len();
     if let Some(slot) = &change.book {
         let key = day_key(slot.start, &slot.staff);
         let mut day = tx_day(agenda, &key)?;
@@ -679,7 +692,8 @@ fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut C
     if let Some(s) = change.status {
         case.status = s;
     }
-    case.history.extend(change.events.iter().cloned().map(|what| Event { at, what }));
+    let own: Vec<Event> = change.events.iter().cloned().map(|what| Event { at, what }).collect();
+    case.history.splice(events_at..events_at, own);
     tx_queue(outbox, case, at, &change.replies)?;
     Ok(Applied::Done)
 }
