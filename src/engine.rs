@@ -202,8 +202,9 @@ impl Engine<'_> {
                 } else {
                     format!("bounce: undeliverable address {}; reach the household another way", failed.join(", "))
                 };
-                self.store.note_mail(incoming, case, Some(EventKind::Flagged { reason: reason.clone() }))?;
-                Ok(Outcome::Ignored { case, reason })
+                self.store.note_mail(incoming, case, Some(EventKind::Flagged { reason }))?;
+                // The outcome is logged: no address in it.
+                Ok(Outcome::Ignored { case, reason: format!("bounce ({} addresses undeliverable)", failed.len()) })
             }
             MailKind::CaseReply => match t.case_id.map(|id| self.store.case(id)).transpose()?.flatten() {
                 Some(case) => self.case_reply(&case, &mail, &t, &sender, incoming, &now_z),
