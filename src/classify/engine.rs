@@ -64,97 +64,118 @@ struct Scan {
     notes: Vec<String>,
 }
 
+/// The patterns to run on one sentence, in rule order: those the prefilter reports
+/// (exactly the ones matching somewhere in it), or all when there is no usable prefilter.
+fn candidates(rules: &Rules, use_set: bool, stext: &str) -> Vec<(usize, usize, usize)> {
+    if use_set {
+        if let Some(m) = rules.prefilter.matches(stext) {
+            return m.iter().filter_map(|i| rules.prefilter.member(i)).collect();
+        }
+    }
+    let mut all = Vec::new();
+    for (di, dept) in rules.departments.iter().enumerate() {
+        for (ci, concern) in dept.concerns.iter().enumerate() {
+            all.extend((0..concern.patterns.len()).map(|pi| (di, ci, pi)));
+        }
+    }
+    all
+}
+
 fn scan(rules: &Rules, segments: &[Segment<'_>]) -> Scan {
     let mut out = Scan::default();
+    let use_set = rules.prefilter.fits(&rules.departments);
     for (si, seg) in segments.iter().enumerate() {
         let text = seg.norm.text.as_str();
         for (sentence, clause_list) in &seg.sentences {
             let stext = &text[sentence.clone()];
-            for (di, dept) in rules.departments.iter().enumerate() {
-                for (ci, concern) in dept.concerns.iter().enumerate() {
-                    for (pi, p) in concern.patterns.iter().enumerate() {
-                        for m in p.regex.find_iter(stext) {
-                            let start = sentence.start + m.start();
-                            let range = start..sentence.start + m.end();
-                            let quote = seg.norm.original(seg.original, range.clone()).to_string();
-                            if p.with.as_ref().is_some_and(|w| !w.is_match(stext)) {
-                                continue;
-                            }
-                            let clause = clause_list
-                                .iter()
-                                .find(|c| c.start <= start && start < c.end.max(c.start + 1))
-                                .map(|c| &text[c.clone()])
-                                .unwrap_or(stext);
-                            if let Some(u) = p.unless.iter().find_map(|u| u.find(stext)) {
-                                out.notes.push(format!(
-                                    "{}: \"{}\" not counted: \"{}\" in the same sentence",
-                                    concern.id,
-                                    quote,
-                                    u.as_str()
-                                ));
-                                continue;
-                            }
-                            let mut suppressed = false;
-                            for n in &concern.negatives {
-                                let hay = match n.scope {
-                                    Scope::Clause => clause,
-                                    Scope::Sentence => stext,
-                                    Scope::Mail => continue,
-                                };
-                                if let Some(nm) = n.regex.find(hay) {
-                                    let why = n
-                                        .note
-                                        .clone()
-                                        .unwrap_or_else(|| format!("\"{}\"", nm.as_str()));
-                                    match n.subtract {
-                                        Some(w) => {
-                                            let list = out.subtract.entry((di, ci)).or_default();
-                                            if !list.iter().any(|(_, r)| r.contains(&n.source)) {
-                                                list.push((
-                                                    w,
-                                                    format!(
-                                                        "{}: -{w:.1} ({why}; rule `{}`)",
-                                                        concern.id, n.source
-                                                    ),
-                                                ));
-                                            }
-                                        }
-                                        None => {
-                                            out.notes.push(format!(
-                                                "{}: \"{}\" not counted: {why}",
-                                                concern.id, quote
-                                            ));
-                                            suppressed = true;
-                                            break;
-                                        }
+            for (di, ci, pi) in candidates(rules, use_set, stext) {
+                let Some(concern) = rules.departments.get(di).and_then(|d| d.concerns.get(ci))
+                else {
+                    continue;
+                };
+                let Some(p) = concern.patterns.get(pi) else {
+                    continue;
+                };
+                for m in p.regex.find_iter(stext) {
+                    let start = sentence.start + m.start();
+                    let range = start..sentence.start + m.end();
+                    let quote = seg.norm.original(seg.original, range.clone()).to_string();
+                    if p.with.as_ref().is_some_and(|w| !w.is_match(stext)) {
+                        continue;
+                    }
+                    let clause = clause_list
+                        .iter()
+                        .find(|c| c.start <= start && start < c.end.max(c.start + 1))
+                        .map(|c| &text[c.clone()])
+                        .unwrap_or(stext);
+                    if let Some(u) = p.unless.iter().find_map(|u| u.find(stext)) {
+                        out.notes.push(format!(
+                            "{}: \"{}\" not counted: \"{}\" in the same sentence",
+                            concern.id,
+                            quote,
+                            u.as_str()
+                        ));
+                        continue;
+                    }
+                    let mut suppressed = false;
+                    for n in &concern.negatives {
+                        let hay = match n.scope {
+                            Scope::Clause => clause,
+                            Scope::Sentence => stext,
+                            Scope::Mail => continue,
+                        };
+                        if let Some(nm) = n.regex.find(hay) {
+                            let why = n
+                                .note
+                                .clone()
+                                .unwrap_or_else(|| format!("\"{}\"", nm.as_str()));
+                            match n.subtract {
+                                Some(w) => {
+                                    let list = out.subtract.entry((di, ci)).or_default();
+                                    if !list.iter().any(|(_, r)| r.contains(&n.source)) {
+                                        list.push((
+                                            w,
+                                            format!(
+                                                "{}: -{w:.1} ({why}; rule `{}`)",
+                                                concern.id, n.source
+                                            ),
+                                        ));
                                     }
                                 }
+                                None => {
+                                    out.notes.push(format!(
+                                        "{}: \"{}\" not counted: {why}",
+                                        concern.id, quote
+                                    ));
+                                    suppressed = true;
+                                    break;
+                                }
                             }
-                            if suppressed {
-                                continue;
-                            }
-                            if let Some((mc, mm)) = rules
-                                .mention_contexts
-                                .iter()
-                                .find_map(|mc| mc.regex.find(clause).map(|mm| (mc, mm)))
-                            {
-                                out.notes.push(format!(
-                                    "{}: \"{}\" only mentioned ({}: \"{}\")",
-                                    concern.id,
-                                    quote,
-                                    mc.note,
-                                    mm.as_str()
-                                ));
-                                continue;
-                            }
-                            out.hits.push(Hit {
-                                concern: (di, ci),
-                                pattern: pi,
-                                at: (si, start),
-                                quote,
-                            });
                         }
                     }
+                    if suppressed {
+                        continue;
+                    }
+                    if let Some((mc, mm)) = rules
+                        .mention_contexts
+                        .iter()
+                        .find_map(|mc| mc.regex.find(clause).map(|mm| (mc, mm)))
+                    {
+                        out.notes.push(format!(
+                            "{}: \"{}\" only mentioned ({}: \"{}\")",
+                            concern.id,
+                            quote,
+                            mc.note,
+                            mm.as_str()
+                        ));
+                        continue;
+                    }
+                    out.hits.push(Hit {
+                        concern: (di, ci),
+                        pattern: pi,
+                        at: (si, start),
+                        quote,
+                    });
                 }
             }
         }

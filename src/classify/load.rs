@@ -139,6 +139,7 @@ pub fn compile<'a>(
         departments: Vec::new(),
         mention_contexts: Vec::new(),
         threshold: DEFAULT_THRESHOLD,
+        prefilter: Default::default(),
     };
     let mut owner: HashMap<String, PathBuf> = HashMap::new();
     let mut dept_ids: HashMap<String, PathBuf> = HashMap::new();
@@ -319,6 +320,7 @@ pub fn compile<'a>(
             message: "no `buergerbuero` department: unclassified mail has nowhere to go".into(),
         });
     }
+    rules.prefilter = super::prefilter::Prefilter::build(&rules.departments);
     Ok(rules)
 }
 

@@ -9,6 +9,7 @@
 mod engine;
 mod load;
 pub mod normalize;
+mod prefilter;
 
 use regex::Regex;
 use serde::Serialize;
@@ -114,6 +115,8 @@ pub struct Rules {
     pub mention_contexts: Vec<MentionContext>,
     /// Score a concern needs to be raised.
     pub threshold: f64,
+    /// All patterns in one set, to run only the candidates per sentence (built by `compile`).
+    pub(crate) prefilter: prefilter::Prefilter,
 }
 
 /// What the classifier reads.
@@ -218,6 +221,7 @@ impl Rules {
                     }],
                     mention_contexts: Vec::new(),
                     threshold: DEFAULT_THRESHOLD,
+                    prefilter: Default::default(),
                 }
             }
         }

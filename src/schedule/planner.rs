@@ -6,7 +6,7 @@ use super::calendar::OfficeCalendar;
 use crate::extract::when::Availability;
 use crate::tz::berlin;
 use jiff::civil::{Date, DateTime, Time};
-use jiff::{Span, Zoned};
+use jiff::{SignedDuration, Span, Zoned};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -271,6 +271,10 @@ fn best_of(day: &[Candidate]) -> Option<&Candidate> {
 
 /// All candidates per open day from `from` through `last_day`, stopping once enough days
 /// have candidates.
+///
+/// `pick` only looks past each day's best candidate when there are fewer days than
+/// proposals (to fill up on the same days), so the days are first searched for their best
+/// only, and searched in full again only in that case.
 fn search(
     rules: &PlanningRules,
     agenda: &Agenda,
@@ -280,17 +284,26 @@ fn search(
     last_day: Date,
     honour_windows: bool,
 ) -> Vec<Vec<Candidate>> {
+    let wanted = rules.proposals.max(1);
     let mut out = Vec::new();
+    let mut days = Vec::new();
     let mut day = from.date();
-    while day <= last_day && out.len() < rules.proposals.max(1) {
-        let c = day_candidates(rules, agenda, req, wish, from, day, honour_windows);
+    while day <= last_day && out.len() < wanted {
+        let c = day_candidates(rules, agenda, req, wish, from, day, honour_windows, Want::Best);
         if !c.is_empty() {
             out.push(c);
+            days.push(day);
         }
         day = match day.tomorrow() {
             Ok(d) => d,
             Err(_) => break,
         };
+    }
+    if out.len() < wanted {
+        return days
+            .into_iter()
+            .map(|d| day_candidates(rules, agenda, req, wish, from, d, honour_windows, Want::All))
+            .collect();
     }
     out
 }
@@ -306,7 +319,7 @@ fn search_first(
 ) -> Option<Candidate> {
     let mut day = from.date();
     while day <= last_day {
-        if let Some(c) = day_candidates(rules, agenda, req, wish, from, day, honour_windows).into_iter().min_by_key(|c| c.start) {
+        if let Some(c) = day_candidates(rules, agenda, req, wish, from, day, honour_windows, Want::Earliest).into_iter().next() {
             return Some(c);
         }
         day = day.tomorrow().ok()?;
@@ -314,6 +327,19 @@ fn search_first(
     None
 }
 
+/// Which of a day's candidates the caller needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Every candidate, in staff, window, time order.
+    All,
+    /// Only what [`best_of`] would pick from all of them (highest chain, then earliest,
+    /// then first in order).
+    Best,
+    /// Only the earliest start (the first in order among equal starts).
+    Earliest,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn day_candidates(
     rules: &PlanningRules,
     agenda: &Agenda,
@@ -322,28 +348,43 @@ fn day_candidates(
     from: DateTime,
     day: Date,
     honour_windows: bool,
+    want: Want,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
     if rules.calendar.closed(day).is_some() {
         return out;
     }
     let latest_end = rules.calendar.latest_end(day).map(|t| day.to_datetime(t));
-    let dur = Span::new().minutes(req.duration_minutes.max(1));
-    let step = Span::new().minutes(rules.step_minutes.max(5));
+    // Civil wall-clock time has no DST, so the grid is walked in nanoseconds of the day
+    // (jiff's calendar arithmetic per step dominated the planner).
+    let dur = NANOS_PER_MIN * req.duration_minutes.max(1);
+    let step = NANOS_PER_MIN * rules.step_minutes.max(5);
+    // Grid times before `from` are skipped; a day before `from` has none left.
+    let from_ns = match from.date().cmp(&day) {
+        std::cmp::Ordering::Less => None,
+        std::cmp::Ordering::Equal => Some(nanos_of_day(from.time())),
+        std::cmp::Ordering::Greater => return out,
+    };
     let weekday = day.weekday().to_monday_zero_offset() as usize;
+    let mut best: Option<Candidate> = None;
     for (si, staff) in rules.staff.iter().enumerate() {
         let busy = agenda.day(&staff.name, day);
         if busy.len() as u32 >= staff.max_visits_per_day {
             continue;
         }
         for &(ws, we) in &staff.windows.days[weekday] {
-            let (ws, we) = (day.to_datetime(ws), day.to_datetime(we));
-            let mut t = ws;
-            while t < from {
-                t = t.saturating_add(step);
-            }
+            let we = day.to_datetime(we);
+            let ws_ns = nanos_of_day(ws);
+            let mut t_ns = match from_ns {
+                // The first grid time at or after `from`.
+                Some(f) if f > ws_ns => ws_ns + (f - ws_ns + step - 1) / step * step,
+                _ => ws_ns,
+            };
             loop {
-                let end = t.saturating_add(dur);
+                // An end past midnight lies after every window of the day.
+                let (Some(t), Some(end)) = (at_nanos(day, t_ns), at_nanos(day, t_ns + dur)) else {
+                    break;
+                };
                 if end > we || latest_end.is_some_and(|l| end > l) {
                     break;
                 }
@@ -351,19 +392,60 @@ fn day_candidates(
                     && !rules.blackouts.iter().any(|&(a, b)| t < b && a < end)
                     && clear_of(busy, t, end, req.district, &rules.travel)
                 {
-                    out.push(Candidate { staff: si, start: t, end, chain: chain_score(busy, t, end, req, &rules.travel) });
+                    let c = Candidate { staff: si, start: t, end, chain: chain_score(busy, t, end, req, &rules.travel) };
+                    match want {
+                        Want::All => out.push(c),
+                        Want::Best | Want::Earliest => {
+                            // Later starts in this window are worse unless they chain better:
+                            // with nothing booked (all 0) or the top score (3) reached, stop.
+                            let done = want == Want::Earliest || busy.is_empty() || c.chain >= 3;
+                            let better = best.as_ref().is_none_or(|b| {
+                                if want == Want::Earliest {
+                                    c.start < b.start
+                                } else {
+                                    c.chain > b.chain || (c.chain == b.chain && c.start < b.start)
+                                }
+                            });
+                            if better {
+                                best = Some(c);
+                            }
+                            if done {
+                                break;
+                            }
+                        }
+                    }
                 }
-                t = t.saturating_add(step);
+                t_ns += step;
             }
         }
     }
+    out.extend(best);
     out
 }
 
+const NANOS_PER_MIN: i64 = 60_000_000_000;
+const NANOS_PER_DAY: i64 = 24 * 60 * NANOS_PER_MIN;
+
+fn nanos_of_day(t: Time) -> i64 {
+    ((i64::from(t.hour()) * 60 + i64::from(t.minute())) * 60 + i64::from(t.second())) * 1_000_000_000
+        + i64::from(t.subsec_nanosecond())
+}
+
+/// `day` at `ns` nanoseconds after midnight; `None` from the next midnight on.
+fn at_nanos(day: Date, ns: i64) -> Option<DateTime> {
+    if !(0..NANOS_PER_DAY).contains(&ns) {
+        return None;
+    }
+    let secs = ns / 1_000_000_000;
+    let time = Time::new((secs / 3600) as i8, (secs / 60 % 60) as i8, (secs % 60) as i8, (ns % 1_000_000_000) as i32).ok()?;
+    Some(day.to_datetime(time))
+}
+
 /// No overlap with another visit of the same staff member, travel buffer included.
+// Civil time: whole minutes as a SignedDuration add exactly as a Span, only faster.
 fn clear_of(busy: &[Busy], start: DateTime, end: DateTime, district: Option<District>, travel: &Travel) -> bool {
     busy.iter().all(|b| {
-        let gap = Span::new().minutes(travel.between(b.district, district));
+        let gap = SignedDuration::from_mins(travel.between(b.district, district));
         end.saturating_add(gap) <= b.start || b.end.saturating_add(gap) <= start
     })
 }
@@ -371,10 +453,10 @@ fn clear_of(busy: &[Busy], start: DateTime, end: DateTime, district: Option<Dist
 /// How well a slot chains with a visit next to it (within 15 minutes of the buffer):
 /// 3 same street, 2 same district, 1 any neighbour, 0 none.
 fn chain_score(busy: &[Busy], start: DateTime, end: DateTime, req: &VisitRequest<'_>, travel: &Travel) -> u8 {
-    let slack = Span::new().minutes(15);
+    let slack = SignedDuration::from_mins(15);
     busy.iter()
         .filter(|b| {
-            let gap = Span::new().minutes(travel.between(b.district, req.district));
+            let gap = SignedDuration::from_mins(travel.between(b.district, req.district));
             let after_b = b.end.saturating_add(gap).saturating_add(slack) >= start && b.end <= start;
             let before_b = end.saturating_add(gap).saturating_add(slack) >= b.start && end <= b.start;
             after_b || before_b

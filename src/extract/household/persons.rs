@@ -54,6 +54,13 @@ pub fn persons(text: &str, signature: &str) -> Option<u32> {
         .filter(|n| (1..=10).contains(n))
 }
 
+/// Whether `t` holds one of `words`. The patterns below run on the whole mail and fall
+/// back to slow engines on non-ASCII text (Unicode word boundaries); each is skipped when
+/// a word every one of its matches must contain is absent, which changes no result.
+fn has_any(t: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| t.contains(w))
+}
+
 /// "wir drei", "zu dritt", "wir beide", "3 Personen", "family of three", "both of us".
 fn explicit_group(t: &str) -> Option<u32> {
     static ZU: OnceLock<Regex> = OnceLock::new();
@@ -65,11 +72,14 @@ fn explicit_group(t: &str) -> Option<u32> {
     static KIDS: OnceLock<Regex> = OnceLock::new();
 
     let zu = re(&ZU, r"\bzu\s+(zweit|dritt|viert|f(?:ü|ue)nft|sechst|siebt)\b");
-    if let Some(c) = zu.captures(t) {
-        return number_word(&c[1].replace("ue", "ü"));
+    if has_any(t, &["zweit", "dritt", "viert", "fünft", "fuenft", "sechst", "siebt"]) {
+        if let Some(c) = zu.captures(t) {
+            return number_word(&c[1].replace("ue", "ü"));
+        }
     }
     let wir_n = re(&WIR_N, &format!(r"\b(?:wir|uns)\s+(?:sind\s+)?(?:also\s+)?(?:alle\s+)?{NUM}\b(?:\s+(\p{{L}}+))?"));
-    for c in wir_n.captures_iter(t) {
+    let wir_words = has_any(t, &["wir", "uns"]);
+    for c in wir_words.then(|| wir_n.captures_iter(t)).into_iter().flatten() {
         // "wir eine Frage" is no count (only numbers above one), nor "sind wir zwei Wochen weg".
         const SPANS: &[&str] = &["wochen", "tage", "monate", "jahre", "stunden", "mal", "tagen", "wochenenden", "nächte", "naechte"];
         if c.get(2).is_some_and(|w| SPANS.contains(&w.as_str())) {
@@ -90,15 +100,18 @@ fn explicit_group(t: &str) -> Option<u32> {
         }
     }
     let pers = re(&PERS, &format!(r"\b{NUM}\s+(?:personen|erwachsene|people|persons|adults)\b"));
-    if let Some(n) = pers.captures(t).and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
+    let pers_words = has_any(t, &["personen", "erwachsene", "people", "persons", "adults"]);
+    if let Some(n) = pers_words.then(|| pers.captures(t)).flatten().and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
         return Some(n);
     }
     let koepfig = re(&KOEPFIG, r"\b(\d|zwei|drei|vier|f(?:ü|ue)nf|sechs)[\s-]*k(?:ö|oe)pfige[nr]?\s+familie");
-    if let Some(n) = koepfig.captures(t).and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
+    let koepfig_words = t.contains("pfige") && t.contains("familie");
+    if let Some(n) = koepfig_words.then(|| koepfig.captures(t)).flatten().and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
         return Some(n);
     }
     let en = re(&EN, &format!(r"\b(?:family\s+of|the|all)?\s*{NUM}\s+of\s+us\b|\bfamily\s+of\s+{NUM}\b|\b(?:both)\s+of\s+us\b|\bwe\s+both\b|\bfor\s+(?:the\s+)?{NUM}\s+of\s+us\b"));
-    if let Some(c) = en.captures(t) {
+    let en_words = (t.contains("of") && t.contains("us")) || has_any(t, &["family", "both"]);
+    if let Some(c) = en_words.then(|| en.captures(t)).flatten() {
         let w = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)).map(|m| m.as_str()).unwrap_or("both");
         if let Some(n) = number_word(w) {
             return Some(n);
@@ -106,12 +119,13 @@ fn explicit_group(t: &str) -> Option<u32> {
     }
     // A married couple speaking as one: "wir als Ehepaar", "we are a couple".
     static COUPLE: OnceLock<Regex> = OnceLock::new();
-    if re(&COUPLE, r"\b(?:wir|uns)\b[^.!?\n]{0,30}\behepaar\b|\behepaar\s+\p{L}+\s+(?:m(?:ö|oe)chte|braucht|ben(?:ö|oe)tigt)|\b(?:we\s+are|as)\s+a\s+(?:married\s+)?couple\b").is_match(t) {
+    if has_any(t, &["ehepaar", "couple"]) && re(&COUPLE, r"\b(?:wir|uns)\b[^.!?\n]{0,30}\behepaar\b|\behepaar\s+\p{L}+\s+(?:m(?:ö|oe)chte|braucht|ben(?:ö|oe)tigt)|\b(?:we\s+are|as)\s+a\s+(?:married\s+)?couple\b").is_match(t) {
         return Some(2);
     }
     // "für unsere beiden Kinder" / "for our two children": the children are the applicants.
     let kids = re(&KIDS, &format!(r"\b(?:unsere|our)\s+{NUM}\s+(?:kinder|söhne|soehne|töchter|toechter|children|kids|sons|daughters)\b"));
-    if let Some(n) = kids.captures(t).and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
+    let kid_words = ["kinder", "söhne", "soehne", "töchter", "toechter", "children", "kids", "sons", "daughters"];
+    if let Some(n) = has_any(t, &kid_words).then(|| kids.captures(t)).flatten().and_then(|c| number_word(&c[1].replace("ue", "ü"))) {
         // Parents counting themselves in ("für mich und unsere beiden Kinder") are an
         // enumeration; let that rule decide.
         if enumeration(t).is_none() {
@@ -120,7 +134,7 @@ fn explicit_group(t: &str) -> Option<u32> {
     }
     // "wir ... beide", "uns beide": the pair itself; "beide" in the same sentence as wir/uns.
     let beide = re(&BEIDE, r"\b(?:wir|uns)\b[^.!?\n]{0,60}?\bbeide\b");
-    if beide.is_match(t) {
+    if t.contains("beide") && beide.is_match(t) {
         return Some(2);
     }
     None
