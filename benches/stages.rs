@@ -1,3 +1,5 @@
+//! Time per pipeline stage over the sample corpus (`cargo bench --bench stages`);
+//! `STAGE=<name> N=<iterations>` runs one stage alone, e.g. under callgrind.
 use buergerservice::classify::{ClassifyInput, Rules};
 use std::time::Instant;
 fn main() {
