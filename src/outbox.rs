@@ -105,11 +105,26 @@ impl Deliverer {
     /// the transport's connection pool. What the server accepted is marked sent (and
     /// flushed every `FLUSH_EVERY` mails, so a crash can repeat at most that many).
     pub async fn deliver(&mut self, store: &Store) -> Result<DeliveryReport, OutboxError> {
-        const FLUSH_EVERY: usize = 50;
+        // A page at a time: after a backlog the outbox holds thousands of messages, which
+        // must not all sit in memory at once.
+        const PAGE: usize = 256;
         let mut report = DeliveryReport::default();
+        let mut since_flush = 0;
+        let mut after = None;
+        loop {
+            let page = store.outbox_page(after, PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            self.deliver_page(store, page, &mut report, &mut since_flush).await?;
+        }
+        Ok(report)
+    }
+
+    async fn deliver_page(&mut self, store: &Store, page: Vec<crate::store::OutgoingMail>, report: &mut DeliveryReport, since_flush: &mut usize) -> Result<(), OutboxError> {
+        const FLUSH_EVERY: usize = 50;
         let now = Instant::now();
         let mut due = Vec::new();
-        for mail in store.outbox()? {
+        for mail in page {
             if self.backoff.get(&mail.id).is_some_and(|(_, not_before)| now < *not_before) {
                 report.waiting += 1;
                 continue;
@@ -141,7 +156,6 @@ impl Deliverer {
                 (mail, result)
             })
             .buffer_unordered(PARALLEL);
-        let mut since_flush = 0;
         while let Some((mail, result)) = results.next().await {
             match result {
                 Ok(()) => {
@@ -149,10 +163,10 @@ impl Deliverer {
                     self.backoff.remove(&mail.id);
                     tracing::info!(case = %mail.case, outbox_id = mail.id, "reply delivered");
                     report.sent += 1;
-                    since_flush += 1;
-                    if since_flush >= FLUSH_EVERY {
+                    *since_flush += 1;
+                    if *since_flush >= FLUSH_EVERY {
                         store.flush()?;
-                        since_flush = 0;
+                        *since_flush = 0;
                     }
                 }
                 Err((true, why)) => {
@@ -172,7 +186,7 @@ impl Deliverer {
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     /// The soonest time a deferred mail may be retried.

@@ -527,6 +527,26 @@ impl Store {
     }
 
     /// Mails waiting for SMTP, oldest first.
+    /// Up to `limit` queued mails with an id above `after`, in id order, so a large outbox
+    /// can be walked page by page.
+    pub fn outbox_page(&self, after: Option<u64>, limit: usize) -> Result<Vec<OutgoingMail>, StoreError> {
+        let start = match after {
+            None => 0,
+            Some(id) => match id.checked_add(1) {
+                Some(next) => next,
+                None => return Ok(Vec::new()),
+            },
+        };
+        self.outbox
+            .range(start.to_be_bytes()..)
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                from_json(&k, &v)
+            })
+            .collect()
+    }
+
     pub fn outbox(&self) -> Result<Vec<OutgoingMail>, StoreError> {
         self.outbox
             .iter()
