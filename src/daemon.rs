@@ -228,6 +228,9 @@ impl Chores {
     }
 
     pub async fn run(&mut self, app: &App, store: &Store, report: &mut RunReport) -> Result<(), DaemonError> {
+        // Replies already queued go out first: planning the waiting list walks every
+        // waiting case and must not hold up answers after a backlog.
+        self.deliver(store, report).await?;
         if std::time::Instant::now() >= self.next_slow {
             self.next_slow = std::time::Instant::now() + Duration::from_secs(60);
             let now = Zoned::now().with_time_zone(berlin());
@@ -240,8 +243,13 @@ impl Chores {
             }
             if !reminded.is_empty() || !promoted.is_empty() {
                 store.flush()?;
+                self.deliver(store, report).await?;
             }
         }
+        Ok(())
+    }
+
+    async fn deliver(&mut self, store: &Store, report: &mut RunReport) -> Result<(), DaemonError> {
         let r = self.deliverer.deliver(store).await?;
         report.delivered.sent += r.sent;
         report.delivered.failed += r.failed;

@@ -71,7 +71,10 @@ fn smtp_transport(c: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
         Tls::Plain if is_loopback(&c.host) => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
         Tls::Plain => return Err(format!("outbox.tls = \"plain\" is only allowed to a loopback address, not {}", c.host)),
     };
-    let mut builder = builder.port(c.port).timeout(Some(Duration::from_secs(30)));
+    let mut builder = builder
+        .port(c.port)
+        .timeout(Some(Duration::from_secs(30)))
+        .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(PARALLEL as u32));
     if let Some(user) = &c.user {
         let password = read_secret(c.password_file.as_deref(), c.password_env.as_deref(), "outbox")?;
         builder = builder.credentials(Credentials::new(user.clone(), password));
@@ -88,6 +91,12 @@ pub async fn probe(c: &SmtpConfig) -> Result<String, String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// Replies handed to SMTP at once, over as many pooled connections. Postfix spends most
+/// of each submission syncing its queue file, so throughput grows with connections: on
+/// the benchmark machine 4 → 8 → 16 connections took 16 → 8.4 → 5.0 s for 1,288 replies
+/// (BENCHMARKS.md). 16 stays well under Postfix's per-client limit (50).
+const PARALLEL: usize = 16;
 
 impl Deliverer {
     pub fn new(cfg: &OutboxConfig, from: &str, retry_min: Duration, retry_max: Duration) -> Result<Deliverer, OutboxError> {
@@ -106,12 +115,26 @@ impl Deliverer {
     /// the transport's connection pool. What the server accepted is marked sent (and
     /// flushed every `FLUSH_EVERY` mails, so a crash can repeat at most that many).
     pub async fn deliver(&mut self, store: &Store) -> Result<DeliveryReport, OutboxError> {
-        const PARALLEL: usize = 4;
-        const FLUSH_EVERY: usize = 50;
+        // A page at a time: after a backlog the outbox holds thousands of messages, which
+        // must not all sit in memory at once.
+        const PAGE: usize = 256;
         let mut report = DeliveryReport::default();
+        let mut since_flush = 0;
+        let mut after = None;
+        loop {
+            let page = store.outbox_page(after, PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            self.deliver_page(store, page, &mut report, &mut since_flush).await?;
+        }
+        Ok(report)
+    }
+
+    async fn deliver_page(&mut self, store: &Store, page: Vec<crate::store::OutgoingMail>, report: &mut DeliveryReport, since_flush: &mut usize) -> Result<(), OutboxError> {
+        const FLUSH_EVERY: usize = 50;
         let now = Instant::now();
         let mut due = Vec::new();
-        for mail in store.outbox()? {
+        for mail in page {
             if self.backoff.get(&mail.id).is_some_and(|(_, not_before)| now < *not_before) {
                 report.waiting += 1;
                 continue;
@@ -143,7 +166,6 @@ impl Deliverer {
                 (mail, result)
             })
             .buffer_unordered(PARALLEL);
-        let mut since_flush = 0;
         while let Some((mail, result)) = results.next().await {
             match result {
                 Ok(()) => {
@@ -151,10 +173,10 @@ impl Deliverer {
                     self.backoff.remove(&mail.id);
                     tracing::info!(case = %mail.case, outbox_id = mail.id, "reply delivered");
                     report.sent += 1;
-                    since_flush += 1;
-                    if since_flush >= FLUSH_EVERY {
+                    *since_flush += 1;
+                    if *since_flush >= FLUSH_EVERY {
                         store.flush()?;
-                        since_flush = 0;
+                        *since_flush = 0;
                     }
                 }
                 Err((true, why)) => {
@@ -174,7 +196,7 @@ impl Deliverer {
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     /// The soonest time a deferred mail may be retried.

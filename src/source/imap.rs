@@ -12,6 +12,7 @@ use crate::outbox::{is_loopback, read_secret};
 use crate::source::Disposition;
 use crate::store::Store;
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
 use async_imap::{Client, Session};
 use futures_util::{Stream, TryStreamExt};
 use jiff::Timestamp;
@@ -178,6 +179,8 @@ async fn session(
             app.reload();
         }
         let app = &*app;
+        // Notifications from before this search are answered by it.
+        let _ = new_mail_reported(&s);
         // After (re)connecting everything in the folder, later only what is new.
         let query = if full_scan { "ALL".to_string() } else { format!("UID {}:*", last.saturating_add(1)) };
         let mut uids: Vec<u32> = timed("UID SEARCH", s.uid_search(&query)).await.map_err(imap)?.into_iter().collect();
@@ -208,7 +211,17 @@ async fn session(
             move_mails(&mut s, &processed, &cfg.processed_folder, has_move).await.map_err(imap)?;
             move_mails(&mut s, &quarantine, &cfg.quarantine_folder, has_move).await.map_err(imap)?;
         }
+        if !uids.is_empty() {
+            // The point benchmarks and operators measure a backlog drain against.
+            tracing::info!(mails = uids.len(), "inbox drained: every mail has a durable case, replies queued");
+        }
         chores.run(app, store, report).await?;
+        // Mail that arrived while we were busy is reported in the responses to our own
+        // commands (async-imap queues those), and Dovecot does not repeat it when IDLE
+        // starts: without this check it waited for the next IDLE renewal (30 s).
+        if !once && new_mail_reported(&s) {
+            continue;
+        }
         if once {
             let _ = timed("LOGOUT", s.logout()).await;
             return Ok(End::Done);
@@ -249,6 +262,15 @@ async fn session(
             timed("NOOP", s.noop()).await.map_err(imap)?;
         }
     }
+}
+
+/// Whether the server announced new mail (EXISTS) since the last call.
+fn new_mail_reported(s: &Session<Conn>) -> bool {
+    let mut new = false;
+    while let Ok(r) = s.unsolicited_responses.try_recv() {
+        new |= matches!(r, UnsolicitedResponse::Exists(_));
+    }
+    new
 }
 
 async fn move_mails(s: &mut Session<Conn>, uids: &[u32], target: &str, has_move: bool) -> Result<(), String> {

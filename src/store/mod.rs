@@ -293,10 +293,15 @@ fn tx_put_case(cases: &TransactionalTree, by_status: &TransactionalTree, old: Op
     Ok(())
 }
 
+/// sled page cache per store (see `Store::open`).
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 impl Store {
     /// Open (or create) the store at `path`, refusing another schema version.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = sled::open(path)?;
+        // sled's page cache defaults to 1 GiB and grows with every case touched; the OS
+        // page cache holds the file anyway, so a small cache keeps RSS flat in backlog size.
+        let db = sled::Config::new().path(path).cache_capacity(CACHE_BYTES).open()?;
         let meta = db.open_tree("meta")?;
         let cases = db.open_tree("cases")?;
         match meta.get("schema_version")? {
@@ -533,6 +538,26 @@ impl Store {
     }
 
     /// Mails waiting for SMTP, oldest first.
+    /// Up to `limit` queued mails with an id above `after`, in id order, so a large outbox
+    /// can be walked page by page.
+    pub fn outbox_page(&self, after: Option<u64>, limit: usize) -> Result<Vec<OutgoingMail>, StoreError> {
+        let start = match after {
+            None => 0,
+            Some(id) => match id.checked_add(1) {
+                Some(next) => next,
+                None => return Ok(Vec::new()),
+            },
+        };
+        self.outbox
+            .range(start.to_be_bytes()..)
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                from_json(&k, &v)
+            })
+            .collect()
+    }
+
     pub fn outbox(&self) -> Result<Vec<OutgoingMail>, StoreError> {
         self.outbox
             .iter()
