@@ -1,0 +1,145 @@
+//! Wordings not in the 40 samples, found by a new-user check: each phrase is read at a
+//! fixed `now` and probed like the samples (instants that must lie in a window and
+//! outside every exclusion, and instants that must not be offered).
+
+use buergerservice::extract::when::{availability, Window};
+use buergerservice::tz;
+
+/// Monday 2027-06-14, 10:00 in Berlin.
+const NOW: &str = "2027-06-14T10:00:00+02:00";
+
+fn local(s: &str) -> jiff::Zoned {
+    s.parse::<jiff::civil::DateTime>()
+        .unwrap()
+        .to_zoned(tz::berlin())
+        .unwrap()
+}
+
+fn inside(t: &jiff::Zoned, ivs: &[Window]) -> bool {
+    ivs.iter().any(|w| w.start <= *t && *t < w.end)
+}
+
+fn check(text: &str, yes: &[&str], no: &[&str]) {
+    let a = availability(text, &tz::parse_instant(NOW).unwrap());
+    assert!(a.stated, "{text}: no wish read");
+    for t in yes {
+        let z = local(t);
+        assert!(
+            inside(&z, &a.windows) && !inside(&z, &a.excluded),
+            "{text}: {t} should be offered; first windows {:?}",
+            a.windows.iter().take(4).collect::<Vec<_>>()
+        );
+    }
+    for t in no {
+        let z = local(t);
+        assert!(
+            !inside(&z, &a.windows) || inside(&z, &a.excluded),
+            "{text}: {t} should not be offered"
+        );
+    }
+}
+
+#[test]
+fn listed_calendar_weeks_all_count() {
+    // KW 32 = 9–15 Aug 2027, KW 33 = 16–22 Aug, KW 34 = 23–29 Aug.
+    for text in [
+        "KW 32 oder 33, jeweils vormittags",
+        "KW 32/33 vormittags passt",
+        "In der 32. oder 33. Kalenderwoche passt es vormittags.",
+        "KW 32 und 33 geht es vormittags",
+    ] {
+        check(
+            text,
+            &["2027-08-10T10:00", "2027-08-17T10:00", "2027-08-22T09:00"],
+            &["2027-08-10T15:00", "2027-08-23T10:00", "2027-08-06T10:00"],
+        );
+    }
+    check(
+        "KW 32 bis 34 geht",
+        &["2027-08-09T12:00", "2027-08-18T12:00", "2027-08-29T12:00"],
+        &["2027-08-30T12:00", "2027-08-08T12:00"],
+    );
+}
+
+#[test]
+fn a_week_number_list_stops_at_a_clock_time() {
+    check(
+        "KW 32, 10 Uhr passt",
+        &["2027-08-11T10:00"],
+        &["2027-08-11T15:00", "2027-03-08T10:00"],
+    );
+}
+
+#[test]
+fn next_distributes_over_listed_weekdays() {
+    for text in [
+        "Next Monday or Tuesday after 5pm works for us.",
+        "Nächsten Montag oder Dienstag ab 17 Uhr geht es.",
+        "Nächste Woche Montag oder Dienstag ab 17 Uhr passt.",
+    ] {
+        check(
+            text,
+            &["2027-06-21T18:00", "2027-06-22T18:00"],
+            &["2027-06-15T18:00", "2027-06-21T12:00", "2027-06-28T18:00"],
+        );
+    }
+    check(
+        "kommenden Montag bis Mittwoch ab 18 Uhr",
+        &["2027-06-21T19:00", "2027-06-23T19:00"],
+        &["2027-06-15T19:00", "2027-06-16T19:00", "2027-06-24T19:00"],
+    );
+}
+
+#[test]
+fn always_at_home_except_one_weekday() {
+    for text in [
+        "Ich arbeite im Homeoffice und bin eigentlich immer da, nur dienstags nicht.",
+        "Wir sind den ganzen Tag zu Hause, nur dienstags nicht.",
+        "Jederzeit, außer dienstags.",
+        "anytime except Tuesdays",
+    ] {
+        check(
+            text,
+            &["2027-06-16T09:00", "2027-06-21T15:00", "2027-07-03T11:00"],
+            &["2027-06-15T12:00", "2027-06-22T09:00"],
+        );
+    }
+    check(
+        "We're always at home except on Wednesdays.",
+        &["2027-06-15T12:00", "2027-06-17T12:00"],
+        &["2027-06-16T12:00", "2027-06-23T12:00"],
+    );
+}
+
+#[test]
+fn days_of_month_listed_without_a_month() {
+    check(
+        "I'm free on the 21st and 22nd from 3 to 5pm",
+        &["2027-06-21T16:00", "2027-06-22T16:00"],
+        &["2027-06-21T18:00", "2027-06-23T16:00"],
+    );
+    check(
+        "Am 21. oder 22. passt es ab 15 Uhr.",
+        &["2027-06-21T16:00", "2027-06-22T16:00"],
+        &["2027-06-21T12:00", "2027-06-23T16:00"],
+    );
+}
+
+#[test]
+fn parts_of_a_week_and_the_days_between_the_years() {
+    check(
+        "Anfang nächster Woche geht es",
+        &["2027-06-21T12:00", "2027-06-22T12:00"],
+        &["2027-06-25T12:00", "2027-06-15T12:00"],
+    );
+    check(
+        "Ende nächster Woche passt",
+        &["2027-06-24T12:00", "2027-06-25T12:00"],
+        &["2027-06-21T12:00", "2027-06-18T12:00"],
+    );
+    check(
+        "Zwischen den Jahren passt es bei uns.",
+        &["2027-12-28T12:00", "2027-12-30T12:00"],
+        &["2027-12-24T12:00", "2028-01-02T12:00"],
+    );
+}
