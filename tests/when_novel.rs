@@ -143,3 +143,37 @@ fn parts_of_a_week_and_the_days_between_the_years() {
         &["2027-12-24T12:00", "2028-01-02T12:00"],
     );
 }
+
+#[test]
+fn a_month_alone_is_a_wish_or_an_absence_when_nothing_else_is_named() {
+    check(
+        "Im Juli passt es uns gut.",
+        &["2027-07-01T12:00", "2027-07-31T12:00"],
+        &["2027-06-20T12:00", "2027-08-01T12:00"],
+    );
+    check(
+        "Im Juli sind wir verreist, sonst passt es immer.",
+        &["2027-06-20T12:00", "2027-08-02T12:00"],
+        &["2027-07-01T12:00", "2027-07-20T12:00"],
+    );
+    // A month next to a named day stays context, not a wish.
+    let a = availability(
+        "I am starting a new job in October. Could you come on Friday?",
+        &tz::parse_instant(NOW).unwrap(),
+    );
+    assert!(a.windows.iter().all(|w| w.start.month() != 10));
+}
+
+#[test]
+fn from_a_month_on_reaches_past_the_usual_horizon() {
+    check(
+        "Im August sind wir im Urlaub. Ab September passt es wieder.",
+        &["2027-09-01T12:00", "2027-09-20T12:00"],
+        &["2027-08-15T12:00"],
+    );
+    check(
+        "Ab dem 1. September geht es werktags ab 17 Uhr.",
+        &["2027-09-01T18:00", "2027-09-24T18:00"],
+        &["2027-08-31T18:00", "2027-09-04T18:00", "2027-09-01T12:00"],
+    );
+}

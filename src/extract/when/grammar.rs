@@ -840,6 +840,29 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Month { from, to: from.last_of_month() });
         }
     }
+    // "ab September", "from October on": open from the first of the month.
+    static FROM_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(?:ab|from|starting(?:\s+in)?|beginning(?:\s+in)?)\s+(?:anfang\s+|the\s+beginning\s+of\s+|early\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    for c in FROM_MONTH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(1).and_then(|x| month_num(x.as_str())) else { continue };
+        // "from July 13-15": the month only names a day's month.
+        if t[m.end()..].trim_start().starts_with(|ch: char| ch.is_ascii_digit()) && c.get(2).is_none() {
+            continue;
+        }
+        if c.get(1).is_some_and(|x| x.as_str() == "may") && !m.as_str().starts_with("ab") {
+            continue; // "from may": too often the verb
+        }
+        if let Some(d) = infer(1, mo, num::<i16>(&c, 2), None, ctx) {
+            // This month's first already passed: "ab Juni" said in June means now.
+            let d = if d.month() == today.month() && d.year() == today.year() { today } else { d };
+            push(cl, out, m.start(), m.end(), Kind::From { d });
+        }
+    }
     // "July 13 thru 15", "August 27th - 29th".
     static MONTH_RANGE: LazyLock<Regex> = LazyLock::new(|| {
         re(&format!(r"\b({MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|thru|through|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"))

@@ -193,6 +193,18 @@ impl Group {
             || self.from.is_some()
             || self.until.is_some()
     }
+    /// Only a month ("im Oktober"), no day or time within it.
+    fn month_only(&self) -> bool {
+        !self.months.is_empty()
+            && self.mask == 0
+            && self.clocks.is_empty()
+            && self.parts.is_empty()
+            && self.dates.is_empty()
+            && self.ranges.is_empty()
+            && self.weeks.is_empty()
+            && self.from.is_none()
+            && self.until.is_none()
+    }
     fn has_time(&self) -> bool {
         !self.clocks.is_empty() || !self.parts.is_empty() || self.allday || self.night
     }
@@ -230,12 +242,13 @@ impl Group {
         let mut l: Option<Date> = None;
         let mut see = |d: Date| l = Some(l.map_or(d, |x| x.max(d)));
         self.dates.iter().for_each(|d| see(*d));
-        self.ranges.iter().for_each(|r| see(r.1));
+        self.ranges.iter().chain(&self.months).for_each(|r| see(r.1));
         self.weeks
             .iter()
             .for_each(|w| see(w.checked_add(6.days()).unwrap_or(*w)));
         if let Some(d) = self.from {
-            see(d)
+            // "ab dem 1. September" past the usual horizon: four weeks from then.
+            see(d.checked_add(28.days()).unwrap_or(d))
         }
         if let Some(d) = self.until {
             see(d)
@@ -851,8 +864,10 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
             continue;
         };
         match g.pol {
-            // "I am starting … in October": a month alone is no visiting wish.
-            Pol::Pos if !g.months.is_empty() && g.mask == 0 && g.clocks.is_empty() && g.parts.is_empty() && g.dates.is_empty() && g.ranges.is_empty() && g.weeks.is_empty() => {}
+            // "I am starting … in October. Could you come on Friday?": a month alone is
+            // no visiting wish when its sentence also names other days; "Im Juli passt
+            // es" alone is the whole month.
+            Pol::Pos if g.month_only() && groups.iter().any(|o| o.pol == Pol::Pos && !o.month_only() && (o.has_days() || o.has_time())) => {}
             Pol::Pos => {
                 let days = g.days(today, horizon);
                 any_pos |= !days.is_empty();
@@ -860,7 +875,8 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
                     pos.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
                 }
             }
-            Pol::Neg if g.dated() => {
+            Pol::Neg if g.dated() || (!g.months.is_empty() && g.mask == 0) => {
+                // "Im Juli sind wir verreist": the whole month is out.
                 for d in g.days(today, horizon) {
                     excl.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
                 }
