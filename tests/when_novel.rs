@@ -177,3 +177,31 @@ fn from_a_month_on_reaches_past_the_usual_horizon() {
         &["2027-08-31T18:00", "2027-09-04T18:00", "2027-09-01T12:00"],
     );
 }
+
+#[test]
+fn a_bare_time_with_an_exception_applies_every_day() {
+    check(
+        "Ab 15 Uhr, nur freitags nicht",
+        &["2027-06-15T16:00", "2027-06-19T16:00"],
+        &["2027-06-15T12:00", "2027-06-18T16:00"],
+    );
+    check(
+        "Bitte nicht vor 10 Uhr.",
+        &["2027-06-15T11:00"],
+        &["2027-06-15T09:00"],
+    );
+}
+
+#[test]
+fn a_span_narrowed_to_a_weekday_is_complete_before_the_next_span() {
+    check(
+        "Diese Woche nur noch Freitag, ab nächster Woche dann täglich ab 16 Uhr.",
+        &["2027-06-18T12:00", "2027-06-22T17:00", "2027-07-08T17:00"],
+        &["2027-06-16T12:00", "2027-06-22T12:00"],
+    );
+    check(
+        "Diese Woche Freitag, nächste Woche täglich.",
+        &["2027-06-18T12:00", "2027-06-23T12:00"],
+        &["2027-06-16T12:00", "2027-06-29T12:00"],
+    );
+}

@@ -193,6 +193,10 @@ impl Group {
             || self.from.is_some()
             || self.until.is_some()
     }
+    /// Names a span or date (not only weekdays).
+    fn anchored(&self) -> bool {
+        self.dated() || !self.months.is_empty()
+    }
     /// Only a month ("im Oktober"), no day or time within it.
     fn month_only(&self) -> bool {
         !self.months.is_empty()
@@ -531,6 +535,9 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
                 None => false,
                 Some(g) if g.pol != pol => true,
                 Some(g) if it.is_day() && alt && g.has_time() => true,
+                // "Diese Woche Freitag, ab nächster Woche täglich": a span already
+                // narrowed to weekdays is complete; a new span starts a new wish.
+                Some(g) if g.mask != 0 && g.anchored() && matches!(it.kind, Kind::Week { .. } | Kind::Range { .. } | Kind::Month { .. } | Kind::From { .. } | Kind::Until { .. } | Kind::Date { .. }) => true,
                 Some(g) if it.is_day() => g.has_time() && g.has_days() && g.last_was_time,
                 Some(g) => g.has_time() && g.has_days() && !g.last_was_time,
             };
@@ -540,7 +547,9 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
                 }
             }
             cur.get_or_insert_with(|| {
-                let mut g = Group::new(pol, cued);
+                // An item read as a wish (also by continuation: "Ab 15 Uhr, nur freitags nicht")
+                // makes its group a voiced one.
+                let mut g = Group::new(pol, cued || pol == Pol::Pos);
                 g.sentence = si;
                 g
             })
