@@ -205,3 +205,22 @@ fn a_span_narrowed_to_a_weekday_is_complete_before_the_next_span() {
         &["2027-06-16T12:00", "2027-06-29T12:00"],
     );
 }
+
+#[test]
+fn the_week_of_a_bare_day_and_the_next_n_weeks() {
+    check(
+        "I can do the week of the 28th.",
+        &["2027-06-28T12:00", "2027-07-02T12:00"],
+        &["2027-06-25T12:00", "2027-07-06T12:00"],
+    );
+    check(
+        "Wir sind die nächsten zwei Wochen im Urlaub.",
+        &["2027-06-29T12:00", "2027-07-10T12:00"],
+        &["2027-06-15T12:00", "2027-06-27T12:00"],
+    );
+    check(
+        "In den nächsten 10 Tagen passt es nachmittags.",
+        &["2027-06-15T15:00", "2027-06-24T15:00"],
+        &["2027-06-26T15:00", "2027-06-15T10:00"],
+    );
+}

@@ -599,7 +599,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     });
     static THE_NTH: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:st|nd|rd|th|ten|te|\.)(?:\s|,|$)",
+            r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:(?:st|nd|rd|th)(?:\s|,|$|[.!?;)])|(?:ten|te|\.)(?:\s|,|$))",
         )
     });
     // "KW 32", "KW 32 oder 33", "KW 32/33", "KW 32 bis 34", "32. oder 33. Kalenderwoche":
@@ -1192,6 +1192,31 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         };
         if let Some(monday) = monday {
             push(cl, out, m.start(), m.end(), Kind::Week { monday });
+        }
+    }
+    // "die nächsten zwei Wochen", "the next 10 days": from today on.
+    static NEXT_N: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:naechsten|kommenden|next|coming)\s+(\d{1,2}|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|vierzehn|two|three|four|five|six|seven|eight|nine|ten|fourteen)\s+(wochen|weeks|tagen?|days)\b")
+    });
+    for c in NEXT_N.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let w = c.get(1).map_or("", |x| x.as_str());
+        let n: i32 = match w {
+            "vierzehn" | "fourteen" => 14,
+            _ => w.parse().ok().or_else(|| hour_word(w)).unwrap_or(0),
+        };
+        let days = if c.get(2).is_some_and(|x| x.as_str().starts_with('w')) { n * 7 } else { n };
+        if !(1..=120).contains(&days) {
+            continue;
+        }
+        // Days count from tomorrow (as Duckling reads "next 3 days"); weeks from today,
+        // since "die nächsten zwei Wochen sind wir weg" starts now.
+        let from = if days == n { today.tomorrow().unwrap_or(today) } else { today };
+        if let Ok(to) = from.checked_add((days - 1).days()) {
+            push(cl, out, m.start(), m.end(), Kind::Range { from, to });
         }
     }
     for c in WEEK_IN.captures_iter(&t) {
