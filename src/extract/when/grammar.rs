@@ -156,6 +156,12 @@ fn ordinal_word(w: &str) -> Option<i8> {
     list.iter().find(|(s, _)| *s == w).map(|(_, n)| *n)
 }
 
+/// Weekday word beginnings, to tell which day a joined list starts with.
+const WD_PREFIX: [(&str, u8); 14] = [
+    ("mo", 0), ("di", 1), ("tu", 1), ("mi", 2), ("we", 2), ("do", 3), ("th", 3),
+    ("fr", 4), ("sa", 5), ("sonnabend", 5), ("so", 6), ("su", 6), ("mon", 0), ("wed", 2),
+];
+
 const HW: &str = "eins|ein|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|zwoelf|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve";
 
 fn clock_re() -> String {
@@ -593,11 +599,14 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     });
     static THE_NTH: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:st|nd|rd|th|ten|te|\.)(?:\s|,|$)",
+            r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:(?:st|nd|rd|th)(?:\s|,|$|[.!?;)])|(?:ten|te|\.)(?:\s|,|$))",
         )
     });
-    static KW: LazyLock<Regex> =
-        LazyLock::new(|| re(r"\b(?:(?:kw|kalenderwoche|calendar\s+week|week)\s*\.?\s*(\d{1,2})\b|(\d{1,2})\.\s*(?:kw|kalenderwoche)\b)"));
+    // "KW 32", "KW 32 oder 33", "KW 32/33", "KW 32 bis 34", "32. oder 33. Kalenderwoche":
+    // a list of week numbers, with "bis"/"-" joining neighbours into a span.
+    static KW: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:(?:kw|kalenderwochen?|calendar\s+weeks?|weeks?)\s*\.?\s*(\d{1,2}(?:\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to|through|thru)\s*(?:(?:kw|week)\s*)?\d{1,2})*)\b|((?:\d{1,2}\.?\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to)\s*(?:(?:der|die|den)\s+)?)*\d{1,2})\.\s*(?:kw|kalenderwochen?)\b)")
+    });
     static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
         re(
             r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
@@ -613,6 +622,65 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     });
     let t = cl.text.clone();
     let today = ctx.today;
+
+    // Week numbers first: "KW 5/6" is two weeks, not the 5th of June.
+    let week_monday = |w: i8| -> Option<Date> {
+        [today.year(), today.year() + 1].into_iter().find_map(|y| {
+            let mon = ISOWeekDate::new(y, w, Weekday::Monday).ok()?.date();
+            mon.checked_add(6.days()).is_ok_and(|s| s >= today).then_some(mon)
+        })
+    };
+    static SEP_SPAN: LazyLock<Regex> = LazyLock::new(|| re(r"(?:bis|-|to|through|thru)"));
+    for c in KW.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        let Some(g) = c.get(1).or(c.get(2)) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let mut nums: Vec<(usize, usize, i8)> = DIGITS
+            .find_iter(g.as_str())
+            .filter_map(|d| Some((g.start() + d.start(), g.start() + d.end(), d.as_str().parse().ok()?)))
+            .collect();
+        // "KW 32, 10 Uhr": a trailing clock is no week.
+        let tail = t.get(m.end()..).unwrap_or("").trim_start();
+        if nums.len() > 1
+            && c.get(1).is_some()
+            && (tail.starts_with("uhr") || tail.starts_with(':') || tail.starts_with("h ") || tail == "h" || tail.starts_with("pm") || tail.starts_with("am "))
+        {
+            nums.pop();
+        }
+        // Listed weeks ascend and lie close together; anything else ends the list.
+        let mut kept: Vec<(usize, usize, i8)> = Vec::new();
+        for n in nums {
+            match kept.last() {
+                Some(p) if !(n.2 > p.2 && n.2 <= p.2 + 8) => break,
+                _ => kept.push(n),
+            }
+        }
+        let n_kept = kept.len();
+        let mut k = 0;
+        while k < n_kept {
+            let (s0, mut e0, w0) = kept[k];
+            let s0 = if k == 0 { m.start() } else { s0 };
+            let mut w1 = w0;
+            // "32 bis 34": one span of weeks.
+            while k + 1 < n_kept && SEP_SPAN.is_match(t.get(e0..kept[k + 1].0).unwrap_or("")) {
+                k += 1;
+                w1 = kept[k].2;
+                e0 = kept[k].1;
+            }
+            let e = if k + 1 == n_kept && c.get(2).is_some() { m.end() } else { e0 };
+            if let Some(a) = week_monday(w0) {
+                ctx.last_week = Some(a);
+                if w1 == w0 {
+                    push(cl, out, s0, e, Kind::Week { monday: a });
+                } else if let Some(b) = week_monday(w1).and_then(|b| b.checked_add(6.days()).ok()) {
+                    push(cl, out, s0, e, Kind::Range { from: a, to: b });
+                }
+            }
+            k += 1;
+        }
+    }
 
     for c in NTH.captures_iter(&t) {
         let Some(m) = c.get(0) else { continue };
@@ -770,6 +838,29 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
         if let Ok(from) = Date::new(y, mo, 1) {
             push(cl, out, m.start(), m.end(), Kind::Month { from, to: from.last_of_month() });
+        }
+    }
+    // "ab September", "from October on": open from the first of the month.
+    static FROM_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(r"\b(?:ab|from|starting(?:\s+in)?|beginning(?:\s+in)?)\s+(?:anfang\s+|the\s+beginning\s+of\s+|early\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+    });
+    for c in FROM_MONTH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let Some(mo) = c.get(1).and_then(|x| month_num(x.as_str())) else { continue };
+        // "from July 13-15": the month only names a day's month.
+        if t[m.end()..].trim_start().starts_with(|ch: char| ch.is_ascii_digit()) && c.get(2).is_none() {
+            continue;
+        }
+        if c.get(1).is_some_and(|x| x.as_str() == "may") && !m.as_str().starts_with("ab") {
+            continue; // "from may": too often the verb
+        }
+        if let Some(d) = infer(1, mo, num::<i16>(&c, 2), None, ctx) {
+            // This month's first already passed: "ab Juni" said in June means now.
+            let d = if d.month() == today.month() && d.year() == today.year() { today } else { d };
+            push(cl, out, m.start(), m.end(), Kind::From { d });
         }
     }
     // "July 13 thru 15", "August 27th - 29th".
@@ -1001,27 +1092,75 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
                 g.end()
             };
             push(cl, out, g.start(), end, Kind::Date { d });
+            // "am 21. und 22.", "the 21st or 22nd": further days of the same run.
+            static MORE: LazyLock<Regex> = LazyLock::new(|| {
+                re(r"^(?:st|nd|rd|th|ten|te|\.)?\s*(?:,|und|oder|and|or|&|/|bzw\.?)\s*(?:(?:the|am|den|dem|on\s+the|on)\s+)?(\d{1,2})(?:st|nd|rd|th|ten|te|\.)(?:\s|,|$)")
+            });
+            let (mut prev, mut pos) = (d, g.end());
+            while let Some(mc) = t.get(pos..).and_then(|r| MORE.captures(r)) {
+                let (Some(all), Some(dg)) = (mc.get(0), mc.get(1)) else { break };
+                let (s1, e1) = (pos + dg.start(), pos + dg.end());
+                let tail = t.get(pos + all.end()..).unwrap_or("").trim_start();
+                if !cl.free(s1, e1) || tail.starts_with("uhr") || tail.starts_with(|ch: char| ch.is_ascii_digit()) {
+                    break;
+                }
+                let Some(n) = dg.as_str().parse::<i8>().ok().filter(|n| (1..=31).contains(n)) else { break };
+                let next = (0..62)
+                    .filter_map(|k: i32| prev.checked_add(k.days()).ok())
+                    .find(|x| x.day() == n);
+                let Some(next) = next else { break };
+                let e = (e1 + 2).min(pos + all.end());
+                let e = if t.is_char_boundary(e) { e } else { e1 };
+                push(cl, out, s1, e, Kind::Date { d: next });
+                prev = next;
+                pos = e1;
+            }
         }
     }
-    for c in KW.captures_iter(&t) {
+    // "Anfang nächster Woche", "Ende der Woche", "mid next week": part of a week.
+    static PART_OF_WEEK: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(anfang|mitte|ende|beginning\s+of|middle\s+of|end\s+of|early|mid|late)\s+(?:(?:der|the)\s+)?(?:(naechste[nr]?|kommende[nr]?|diese[rn]?|uebernaechste[nr]?|next|this|coming|following)\s+)?(?:woche|week)\b")
+    });
+    for c in PART_OF_WEEK.captures_iter(&t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
         }
-        let Some(w) = num::<i8>(&c, 1).or_else(|| num::<i8>(&c, 2)) else { continue };
-        let mut found = None;
-        for y in [today.year(), today.year() + 1] {
-            if let Ok(d) = ISOWeekDate::new(y, w, Weekday::Monday) {
-                let mon = d.date();
-                if mon.checked_add(6.days()).is_ok_and(|s| s >= today) {
-                    found = Some(mon);
-                    break;
-                }
-            }
+        let w = c.get(2).map_or("", |x| x.as_str());
+        let shift = if w.starts_with("ueber") {
+            14
+        } else if w.starts_with("naechst") || w.starts_with("kommend") || ["next", "coming", "following"].contains(&w) {
+            7
+        } else {
+            0
+        };
+        let (a, b) = match c.get(1).map_or("", |x| x.as_str()) {
+            "anfang" | "early" => (0, 2),
+            "mitte" | "mid" => (1, 3),
+            x if x.starts_with("beginning") => (0, 2),
+            x if x.starts_with("middle") => (1, 3),
+            _ => (3, 6),
+        };
+        let mut mon = monday_of(today).checked_add(shift.days()).unwrap_or(today);
+        // "Anfang der Woche" said on a Thursday: the coming one.
+        if shift == 0 && mon.checked_add(b.days()).is_ok_and(|e| e < today) {
+            mon = mon.checked_add(7.days()).unwrap_or(mon);
         }
-        if let Some(monday) = found {
-            ctx.last_week = Some(monday);
-            push(cl, out, m.start(), m.end(), Kind::Week { monday });
+        if let (Ok(from), Ok(to)) = (mon.checked_add(a.days()), mon.checked_add(b.days())) {
+            push(cl, out, m.start(), m.end(), Kind::Range { from: from.max(today), to });
+        }
+    }
+    // "zwischen den Jahren": the days between Christmas and New Year.
+    static BETWEEN_YEARS: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:zwischen\s+den\s+jahren|between\s+christmas\s+and\s+new\s+year'?s?(?:\s+day|\s+eve)?)\b")
+    });
+    for m in BETWEEN_YEARS.find_iter(&t) {
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let y = if Date::new(today.year(), 12, 30).is_ok_and(|d| d < today) { today.year() + 1 } else { today.year() };
+        if let (Ok(from), Ok(to)) = (Date::new(y, 12, 27), Date::new(y, 12, 30)) {
+            push(cl, out, m.start(), m.end(), Kind::Range { from: from.max(today), to });
         }
     }
     for c in WEEK_REL.captures_iter(&t) {
@@ -1053,6 +1192,31 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         };
         if let Some(monday) = monday {
             push(cl, out, m.start(), m.end(), Kind::Week { monday });
+        }
+    }
+    // "die nächsten zwei Wochen", "the next 10 days": from today on.
+    static NEXT_N: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:naechsten|kommenden|next|coming)\s+(\d{1,2}|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|vierzehn|two|three|four|five|six|seven|eight|nine|ten|fourteen)\s+(wochen|weeks|tagen?|days)\b")
+    });
+    for c in NEXT_N.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let w = c.get(1).map_or("", |x| x.as_str());
+        let n: i32 = match w {
+            "vierzehn" | "fourteen" => 14,
+            _ => w.parse().ok().or_else(|| hour_word(w)).unwrap_or(0),
+        };
+        let days = if c.get(2).is_some_and(|x| x.as_str().starts_with('w')) { n * 7 } else { n };
+        if !(1..=120).contains(&days) {
+            continue;
+        }
+        // Days count from tomorrow (as Duckling reads "next 3 days"); weeks from today,
+        // since "die nächsten zwei Wochen sind wir weg" starts now.
+        let from = if days == n { today.tomorrow().unwrap_or(today) } else { today };
+        if let Ok(to) = from.checked_add((days - 1).days()) {
+            push(cl, out, m.start(), m.end(), Kind::Range { from, to });
         }
     }
     for c in WEEK_IN.captures_iter(&t) {
@@ -1700,6 +1864,51 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
             }
         }
         i += 1;
+    }
+    // "next Monday or Tuesday", "nächsten Montag bis Mittwoch": "next" belongs to the
+    // whole list; the first named day is its next occurrence, the others follow it.
+    static NEXT_P: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(?:next|coming|naechsten|naechster|naechste|kommenden|kommender|kommende)\s*$")
+    });
+    let mut i = 0;
+    while i < out.len() {
+        let Kind::Weekdays { mask, .. } = out[i].kind else {
+            i += 1;
+            continue;
+        };
+        let before = t.get(..out[i].start).unwrap_or("");
+        if mask.count_ones() < 2 || mask == 0x7f || !NEXT_P.is_match(before) {
+            i += 1;
+            continue;
+        }
+        let word: String = t
+            .get(out[i].start..)
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| c.is_alphabetic())
+            .collect();
+        let first = WD_PREFIX
+            .iter()
+            .find(|(p, _)| word.starts_with(p))
+            .map(|(_, k)| *k)
+            .filter(|k| mask & (1 << k) != 0)
+            .unwrap_or(mask.trailing_zeros() as u8);
+        let anchor = (1..=7)
+            .filter_map(|k: i32| _ctx.today.checked_add(k.days()).ok())
+            .find(|d| wd_bit(*d) == 1 << first);
+        let Some(anchor) = anchor else {
+            i += 1;
+            continue;
+        };
+        let (s0, e0) = (out[i].start, out[i].end);
+        let dates: Vec<Item> = (0..7)
+            .filter_map(|k: i32| anchor.checked_add(k.days()).ok())
+            .filter(|d| mask & wd_bit(*d) != 0)
+            .map(|d| Item { start: s0, end: e0, kind: Kind::Date { d } })
+            .collect();
+        let n = dates.len();
+        out.splice(i..=i, dates);
+        i += n.max(1);
     }
     // Weekday labels of dates.
     let mut i = 0;

@@ -193,6 +193,22 @@ impl Group {
             || self.from.is_some()
             || self.until.is_some()
     }
+    /// Names a span or date (not only weekdays).
+    fn anchored(&self) -> bool {
+        self.dated() || !self.months.is_empty()
+    }
+    /// Only a month ("im Oktober"), no day or time within it.
+    fn month_only(&self) -> bool {
+        !self.months.is_empty()
+            && self.mask == 0
+            && self.clocks.is_empty()
+            && self.parts.is_empty()
+            && self.dates.is_empty()
+            && self.ranges.is_empty()
+            && self.weeks.is_empty()
+            && self.from.is_none()
+            && self.until.is_none()
+    }
     fn has_time(&self) -> bool {
         !self.clocks.is_empty() || !self.parts.is_empty() || self.allday || self.night
     }
@@ -230,12 +246,13 @@ impl Group {
         let mut l: Option<Date> = None;
         let mut see = |d: Date| l = Some(l.map_or(d, |x| x.max(d)));
         self.dates.iter().for_each(|d| see(*d));
-        self.ranges.iter().for_each(|r| see(r.1));
+        self.ranges.iter().chain(&self.months).for_each(|r| see(r.1));
         self.weeks
             .iter()
             .for_each(|w| see(w.checked_add(6.days()).unwrap_or(*w)));
         if let Some(d) = self.from {
-            see(d)
+            // "ab dem 1. September" past the usual horizon: four weeks from then.
+            see(d.checked_add(28.days()).unwrap_or(d))
         }
         if let Some(d) = self.until {
             see(d)
@@ -518,6 +535,9 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
                 None => false,
                 Some(g) if g.pol != pol => true,
                 Some(g) if it.is_day() && alt && g.has_time() => true,
+                // "Diese Woche Freitag, ab nächster Woche täglich": a span already
+                // narrowed to weekdays is complete; a new span starts a new wish.
+                Some(g) if g.mask != 0 && g.anchored() && matches!(it.kind, Kind::Week { .. } | Kind::Range { .. } | Kind::Month { .. } | Kind::From { .. } | Kind::Until { .. } | Kind::Date { .. }) => true,
                 Some(g) if it.is_day() => g.has_time() && g.has_days() && g.last_was_time,
                 Some(g) => g.has_time() && g.has_days() && !g.last_was_time,
             };
@@ -527,7 +547,9 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
                 }
             }
             cur.get_or_insert_with(|| {
-                let mut g = Group::new(pol, cued);
+                // An item read as a wish (also by continuation: "Ab 15 Uhr, nur freitags nicht")
+                // makes its group a voiced one.
+                let mut g = Group::new(pol, cued || pol == Pol::Pos);
                 g.sentence = si;
                 g
             })
@@ -851,8 +873,10 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
             continue;
         };
         match g.pol {
-            // "I am starting … in October": a month alone is no visiting wish.
-            Pol::Pos if !g.months.is_empty() && g.mask == 0 && g.clocks.is_empty() && g.parts.is_empty() && g.dates.is_empty() && g.ranges.is_empty() && g.weeks.is_empty() => {}
+            // "I am starting … in October. Could you come on Friday?": a month alone is
+            // no visiting wish when its sentence also names other days; "Im Juli passt
+            // es" alone is the whole month.
+            Pol::Pos if g.month_only() && groups.iter().any(|o| o.pol == Pol::Pos && !o.month_only() && (o.has_days() || o.has_time())) => {}
             Pol::Pos => {
                 let days = g.days(today, horizon);
                 any_pos |= !days.is_empty();
@@ -860,7 +884,8 @@ fn expand(groups: Vec<Group>, now: DateTime, tz: &TimeZone) -> Availability {
                     pos.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
                 }
             }
-            Pol::Neg if g.dated() => {
+            Pol::Neg if g.dated() || (!g.months.is_empty() && g.mask == 0) => {
+                // "Im Juli sind wir verreist": the whole month is out.
                 for d in g.days(today, horizon) {
                     excl.extend(ranges.iter().filter_map(|(f, t)| day_iv(d, *f, *t)));
                 }
