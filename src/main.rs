@@ -117,8 +117,8 @@ enum Command {
 enum CasesAction {
     /// One line per case, oldest first.
     List {
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        #[arg(long, value_parser = parse_status)]
+        status: Option<buergerservice::store::Status>,
         #[arg(long)]
         department: Option<String>,
         /// Only cases received on or after this day (YYYY-MM-DD).
@@ -129,16 +129,10 @@ enum CasesAction {
     Show { id: buergerservice::case_id::CaseId },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum StatusArg {
-    New,
-    Proposed,
-    Booked,
-    Forwarded,
-    Waitlisted,
-    Cancelled,
-    Done,
-    Unclassified,
+/// A case status as staff type it (`booked`, `waitlisted`, …), the store's own names.
+fn parse_status(s: &str) -> Result<buergerservice::store::Status, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_lowercase()))
+        .map_err(|_| "one of new, proposed, booked, forwarded, waitlisted, cancelled, done, unclassified".to_string())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -341,7 +335,6 @@ fn spawn_watchdog() {
 }
 
 fn cmd_cases(action: CasesAction, config: Option<PathBuf>, store: Option<PathBuf>, format: Format) -> Result<ExitCode> {
-    use buergerservice::store::Status;
     let mut cfg = match &config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
@@ -353,16 +346,7 @@ fn cmd_cases(action: CasesAction, config: Option<PathBuf>, store: Option<PathBuf
     let department = |c: &buergerservice::store::Case| c.triage.get("department").and_then(|d| d.as_str()).unwrap_or("-").to_string();
     match action {
         CasesAction::List { status, department: dept, since } => {
-            let want = status.map(|s| match s {
-                StatusArg::New => Status::New,
-                StatusArg::Proposed => Status::Proposed,
-                StatusArg::Booked => Status::Booked,
-                StatusArg::Forwarded => Status::Forwarded,
-                StatusArg::Waitlisted => Status::Waitlisted,
-                StatusArg::Cancelled => Status::Cancelled,
-                StatusArg::Done => Status::Done,
-                StatusArg::Unclassified => Status::Unclassified,
-            });
+            let want = status;
             let berlin = buergerservice::tz::berlin();
             let cases: Vec<_> = store
                 .all_cases()?

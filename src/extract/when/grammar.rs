@@ -2003,24 +2003,9 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     }
 }
 
-/// Easter Sunday (anonymous Gregorian algorithm).
+/// Easter Sunday: the office calendar's computus (one implementation for both).
 pub(crate) fn easter(y: i16) -> Option<Date> {
-    let y = y as i32;
-    let a = y % 19;
-    let b = y / 100;
-    let c = y % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let i = c / 4;
-    let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    Date::new(y as i16, month as i8, day as i8).ok()
+    Some(crate::schedule::calendar::easter_sunday(y))
 }
 
 /// A named holiday's next date (on or after today, within the tolerance).
