@@ -224,3 +224,14 @@ fn the_week_of_a_bare_day_and_the_next_n_weeks() {
         &["2027-06-26T15:00", "2027-06-15T10:00"],
     );
 }
+
+#[test]
+fn daytime_late_and_early_parts_and_the_week_after_next() {
+    check("tagsüber bin ich da", &["2027-06-15T10:00", "2027-06-15T17:00"], &["2027-06-15T19:00"]);
+    check("am späten Nachmittag passt es", &["2027-06-15T17:00"], &["2027-06-15T14:00"]);
+    check(
+        "Wir sind ab übernächster Woche wieder zu Hause.",
+        &["2027-06-28T12:00", "2027-07-20T12:00"],
+        &["2027-06-22T12:00"],
+    );
+}

@@ -609,7 +609,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     });
     static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
+            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|uebernaechster|next|this|following)\s+(?:woche|week)\b",
         )
     });
     static WEEK_IN: LazyLock<Regex> = LazyLock::new(|| {
@@ -1174,7 +1174,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             "naechste" | "naechsten" | "naechster" | "kommender" | "kommende" | "kommenden" | "next" | "following" | "coming" | "upcoming" => {
                 this.checked_add(7.days()).ok()
             }
-            "uebernaechste" | "uebernaechsten" => this.checked_add(14.days()).ok(),
+            "uebernaechste" | "uebernaechsten" | "uebernaechster" => this.checked_add(14.days()).ok(),
             _ => {
                 // "Freitag dieser Woche" after "KW 19": that week, not the current one.
                 let anaphoric = w == "dieser"
@@ -1483,6 +1483,8 @@ fn part_range(w: &str) -> Option<(Min, Min)> {
         || w == "frueh"
     {
         (480, 720)
+    } else if w == "tagsueber" || w == "during the day" || w == "daytime" {
+        (480, 1080)
     } else if w.starts_with("nachmittag") || w.starts_with("afternoon") {
         (780, 1080)
     } else if w.starts_with("mittag") || w == "lunchtime" || w == "midday" || w == "noon" {
@@ -1532,7 +1534,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
     static BARE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b({})", clock_re())));
     static PART: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(?:am\s+|in\s+the\s+|im\s+laufe\s+des\s+|early\s+|late\s+|spaet(?:en)?\s*|frueh(?:en)?\s+)?(vormittags?|nachmittags?|abends?|morgens|am\s+morgen|mittags?|mornings?|afternoons?|evenings?|nachts?|nights?|frueh|lunchtime|midday|noon|tonight)\b",
+            r"\b(?:am\s+|in\s+the\s+|im\s+laufe\s+des\s+|early\s+|late\s+|spaet(?:en)?\s*|frueh(?:en)?\s+)?(vormittags?|nachmittags?|abends?|morgens|am\s+morgen|mittags?|mornings?|afternoons?|evenings?|nachts?|nights?|frueh|lunchtime|midday|noon|tonight|tagsueber|during\s+the\s+day|daytime)\b",
         )
     });
     static FEIER: LazyLock<Regex> = LazyLock::new(|| {
@@ -1785,8 +1787,21 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             continue;
         }
         let w = g.as_str().trim_start_matches("am ").trim();
+        let w = if w.starts_with("during") { "during the day" } else { w };
         let Some((f, to)) = part_range(w) else {
             continue;
+        };
+        // "am späten Nachmittag", "early evening": the later or earlier half.
+        let lead = &t[m.start()..g.start()];
+        let half = (to.saturating_sub(f)) / 2;
+        let (f, to) = if f == to {
+            (f, to)
+        } else if lead.contains("spaet") || lead.contains("late") {
+            (f + half, to)
+        } else if lead.contains("frueh") || lead.contains("early") {
+            (f, to - half)
+        } else {
+            (f, to)
         };
         let kind = if f == 0 && to == 0 {
             Kind::Night
