@@ -235,3 +235,17 @@ fn daytime_late_and_early_parts_and_the_week_after_next() {
         &["2027-06-22T12:00"],
     );
 }
+
+#[test]
+fn around_is_being_at_home_and_the_week_after_a_date() {
+    check(
+        "I'm around most evenings except Fridays.",
+        &["2027-06-15T19:00", "2027-06-19T19:00"],
+        &["2027-06-15T12:00", "2027-06-18T19:00"],
+    );
+    check(
+        "Die Woche nach dem 5. Juli passt gut.",
+        &["2027-07-12T12:00", "2027-07-16T12:00"],
+        &["2027-07-05T12:00", "2027-07-19T12:00"],
+    );
+}

@@ -1987,12 +1987,20 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     }
     // "die Woche vom 24. Mai", "the week of May 24th": that whole week.
     static WEEK_OF: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:woche\s+(?:vom|ab\s+dem|ab)|week\s+(?:of|starting|beginning)(?:\s+the)?)\s*$"));
+    static WEEK_NEXT_TO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:woche|week)\s+(nach|vor|after|before)\s+(?:(?:dem|den|the)\s+)?$"));
     for k in 0..out.len() {
         if let Kind::Date { d } = out[k].kind {
             let lo = if k > 0 { out[k - 1].end } else { 0 };
             let before = t.get(lo.min(out[k].start)..out[k].start).unwrap_or("");
             if WEEK_OF.is_match(before) {
                 out[k].kind = Kind::Week { monday: monday_of(d) };
+            } else if let Some(c) = WEEK_NEXT_TO.captures(before) {
+                // "die Woche nach dem 5. Juli": the following (or preceding) week.
+                let after = c.get(1).is_some_and(|x| x.as_str() == "nach" || x.as_str() == "after");
+                let shift: i32 = if after { 7 } else { -7 };
+                if let Ok(monday) = monday_of(d).checked_add(shift.days()) {
+                    out[k].kind = Kind::Week { monday };
+                }
             }
         }
     }
