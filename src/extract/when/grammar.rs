@@ -605,7 +605,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     // "KW 32", "KW 32 oder 33", "KW 32/33", "KW 32 bis 34", "32. oder 33. Kalenderwoche":
     // a list of week numbers, with "bis"/"-" joining neighbours into a span.
     static KW: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(?:(?:kw|kalenderwochen?|calendar\s+weeks?|weeks?)\s*\.?\s*(\d{1,2}(?:\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to|through|thru)\s*(?:(?:kw|week)\s*)?\d{1,2})*)\b|((?:\d{1,2}\.?\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to)\s*(?:(?:der|die|den)\s+)?)*\d{1,2})\.\s*(?:kw|kalenderwochen?)\b)")
+        re(r"\b(?:(?:kw|kalenderwochen?|calendar\s+weeks?|week)\s*\.?\s*(\d{1,2}(?:\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to|through|thru)\s*(?:(?:kw|week)\s*)?\d{1,2})*)\b|((?:\d{1,2}\.?\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to)\s*(?:(?:der|die|den)\s+)?)*\d{1,2})\.\s*(?:kw|kalenderwochen?)\b)")
     });
     static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
         re(
