@@ -249,3 +249,9 @@ fn around_is_being_at_home_and_the_week_after_a_date() {
         &["2027-07-05T12:00", "2027-07-19T12:00"],
     );
 }
+
+#[test]
+fn thirds_of_this_or_next_month() {
+    check("Ende des Monats passt es", &["2027-06-25T12:00", "2027-06-30T12:00"], &["2027-06-18T12:00", "2027-07-01T12:00"]);
+    check("Anfang nächsten Monats geht es", &["2027-07-01T12:00", "2027-07-09T12:00"], &["2027-06-28T12:00", "2027-07-12T12:00"]);
+}

@@ -1150,6 +1150,33 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Range { from: from.max(today), to });
         }
     }
+    // "Ende des Monats", "Anfang nächsten Monats", "end of next month": thirds of a
+    // month named relative to today.
+    static PART_OF_REL_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(anfang|mitte|ende|beginning\s+of|middle\s+of|end\s+of|early|mid|late)\s+(?:(des|dieses|diesen|naechsten|kommenden|the|this|next)\s+)?(?:monats|month)\b")
+    });
+    for c in PART_OF_REL_MONTH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let next = c.get(2).is_some_and(|x| matches!(x.as_str(), "naechsten" | "kommenden" | "next"));
+        let first = Date::new(today.year(), today.month(), 1).ok();
+        let first = if next { first.and_then(|f| f.checked_add(1.month()).ok()) } else { first };
+        let Some(first) = first else { continue };
+        let (a, b) = match c.get(1).map_or("", |x| x.as_str()) {
+            "anfang" | "early" => (1, 10),
+            "mitte" | "mid" => (11, 20),
+            x if x.starts_with("beginning") => (1, 10),
+            x if x.starts_with("middle") => (11, 20),
+            _ => (21, 31),
+        };
+        let from = Date::new(first.year(), first.month(), a).unwrap_or(first);
+        let to = Date::new(first.year(), first.month(), b).unwrap_or(first.last_of_month());
+        if to >= today {
+            push(cl, out, m.start(), m.end(), Kind::Range { from: from.max(today), to });
+        }
+    }
     // "zwischen den Jahren": the days between Christmas and New Year.
     static BETWEEN_YEARS: LazyLock<Regex> = LazyLock::new(|| {
         re(r"\b(?:zwischen\s+den\s+jahren|between\s+christmas\s+and\s+new\s+year'?s?(?:\s+day|\s+eve)?)\b")
