@@ -224,3 +224,34 @@ fn the_week_of_a_bare_day_and_the_next_n_weeks() {
         &["2027-06-26T15:00", "2027-06-15T10:00"],
     );
 }
+
+#[test]
+fn daytime_late_and_early_parts_and_the_week_after_next() {
+    check("tagsüber bin ich da", &["2027-06-15T10:00", "2027-06-15T17:00"], &["2027-06-15T19:00"]);
+    check("am späten Nachmittag passt es", &["2027-06-15T17:00"], &["2027-06-15T14:00"]);
+    check(
+        "Wir sind ab übernächster Woche wieder zu Hause.",
+        &["2027-06-28T12:00", "2027-07-20T12:00"],
+        &["2027-06-22T12:00"],
+    );
+}
+
+#[test]
+fn around_is_being_at_home_and_the_week_after_a_date() {
+    check(
+        "I'm around most evenings except Fridays.",
+        &["2027-06-15T19:00", "2027-06-19T19:00"],
+        &["2027-06-15T12:00", "2027-06-18T19:00"],
+    );
+    check(
+        "Die Woche nach dem 5. Juli passt gut.",
+        &["2027-07-12T12:00", "2027-07-16T12:00"],
+        &["2027-07-05T12:00", "2027-07-19T12:00"],
+    );
+}
+
+#[test]
+fn thirds_of_this_or_next_month() {
+    check("Ende des Monats passt es", &["2027-06-25T12:00", "2027-06-30T12:00"], &["2027-06-18T12:00", "2027-07-01T12:00"]);
+    check("Anfang nächsten Monats geht es", &["2027-07-01T12:00", "2027-07-09T12:00"], &["2027-06-28T12:00", "2027-07-12T12:00"]);
+}

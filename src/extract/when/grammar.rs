@@ -605,11 +605,11 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     // "KW 32", "KW 32 oder 33", "KW 32/33", "KW 32 bis 34", "32. oder 33. Kalenderwoche":
     // a list of week numbers, with "bis"/"-" joining neighbours into a span.
     static KW: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(?:(?:kw|kalenderwochen?|calendar\s+weeks?|weeks?)\s*\.?\s*(\d{1,2}(?:\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to|through|thru)\s*(?:(?:kw|week)\s*)?\d{1,2})*)\b|((?:\d{1,2}\.?\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to)\s*(?:(?:der|die|den)\s+)?)*\d{1,2})\.\s*(?:kw|kalenderwochen?)\b)")
+        re(r"\b(?:(?:kw|kalenderwochen?|calendar\s+weeks?|week)\s*\.?\s*(\d{1,2}(?:\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to|through|thru)\s*(?:(?:kw|week)\s*)?\d{1,2})*)\b|((?:\d{1,2}\.?\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to)\s*(?:(?:der|die|den)\s+)?)*\d{1,2})\.\s*(?:kw|kalenderwochen?)\b)")
     });
     static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|next|this|following)\s+(?:woche|week)\b",
+            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|uebernaechster|next|this|following)\s+(?:woche|week)\b",
         )
     });
     static WEEK_IN: LazyLock<Regex> = LazyLock::new(|| {
@@ -1150,6 +1150,33 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Range { from: from.max(today), to });
         }
     }
+    // "Ende des Monats", "Anfang nächsten Monats", "end of next month": thirds of a
+    // month named relative to today.
+    static PART_OF_REL_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(anfang|mitte|ende|beginning\s+of|middle\s+of|end\s+of|early|mid|late)\s+(?:(des|dieses|diesen|naechsten|kommenden|the|this|next)\s+)?(?:monats|month)\b")
+    });
+    for c in PART_OF_REL_MONTH.captures_iter(&t) {
+        let Some(m) = c.get(0) else { continue };
+        if !cl.free(m.start(), m.end()) {
+            continue;
+        }
+        let next = c.get(2).is_some_and(|x| matches!(x.as_str(), "naechsten" | "kommenden" | "next"));
+        let first = Date::new(today.year(), today.month(), 1).ok();
+        let first = if next { first.and_then(|f| f.checked_add(1.month()).ok()) } else { first };
+        let Some(first) = first else { continue };
+        let (a, b) = match c.get(1).map_or("", |x| x.as_str()) {
+            "anfang" | "early" => (1, 10),
+            "mitte" | "mid" => (11, 20),
+            x if x.starts_with("beginning") => (1, 10),
+            x if x.starts_with("middle") => (11, 20),
+            _ => (21, 31),
+        };
+        let from = Date::new(first.year(), first.month(), a).unwrap_or(first);
+        let to = Date::new(first.year(), first.month(), b).unwrap_or(first.last_of_month());
+        if to >= today {
+            push(cl, out, m.start(), m.end(), Kind::Range { from: from.max(today), to });
+        }
+    }
     // "zwischen den Jahren": the days between Christmas and New Year.
     static BETWEEN_YEARS: LazyLock<Regex> = LazyLock::new(|| {
         re(r"\b(?:zwischen\s+den\s+jahren|between\s+christmas\s+and\s+new\s+year'?s?(?:\s+day|\s+eve)?)\b")
@@ -1174,7 +1201,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             "naechste" | "naechsten" | "naechster" | "kommender" | "kommende" | "kommenden" | "next" | "following" | "coming" | "upcoming" => {
                 this.checked_add(7.days()).ok()
             }
-            "uebernaechste" | "uebernaechsten" => this.checked_add(14.days()).ok(),
+            "uebernaechste" | "uebernaechsten" | "uebernaechster" => this.checked_add(14.days()).ok(),
             _ => {
                 // "Freitag dieser Woche" after "KW 19": that week, not the current one.
                 let anaphoric = w == "dieser"
@@ -1483,6 +1510,8 @@ fn part_range(w: &str) -> Option<(Min, Min)> {
         || w == "frueh"
     {
         (480, 720)
+    } else if w == "tagsueber" || w == "during the day" || w == "daytime" {
+        (480, 1080)
     } else if w.starts_with("nachmittag") || w.starts_with("afternoon") {
         (780, 1080)
     } else if w.starts_with("mittag") || w == "lunchtime" || w == "midday" || w == "noon" {
@@ -1532,7 +1561,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
     static BARE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b({})", clock_re())));
     static PART: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(?:am\s+|in\s+the\s+|im\s+laufe\s+des\s+|early\s+|late\s+|spaet(?:en)?\s*|frueh(?:en)?\s+)?(vormittags?|nachmittags?|abends?|morgens|am\s+morgen|mittags?|mornings?|afternoons?|evenings?|nachts?|nights?|frueh|lunchtime|midday|noon|tonight)\b",
+            r"\b(?:am\s+|in\s+the\s+|im\s+laufe\s+des\s+|early\s+|late\s+|spaet(?:en)?\s*|frueh(?:en)?\s+)?(vormittags?|nachmittags?|abends?|morgens|am\s+morgen|mittags?|mornings?|afternoons?|evenings?|nachts?|nights?|frueh|lunchtime|midday|noon|tonight|tagsueber|during\s+the\s+day|daytime)\b",
         )
     });
     static FEIER: LazyLock<Regex> = LazyLock::new(|| {
@@ -1785,8 +1814,21 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             continue;
         }
         let w = g.as_str().trim_start_matches("am ").trim();
+        let w = if w.starts_with("during") { "during the day" } else { w };
         let Some((f, to)) = part_range(w) else {
             continue;
+        };
+        // "am späten Nachmittag", "early evening": the later or earlier half.
+        let lead = &t[m.start()..g.start()];
+        let half = (to.saturating_sub(f)) / 2;
+        let (f, to) = if f == to {
+            (f, to)
+        } else if lead.contains("spaet") || lead.contains("late") {
+            (f + half, to)
+        } else if lead.contains("frueh") || lead.contains("early") {
+            (f, to - half)
+        } else {
+            (f, to)
         };
         let kind = if f == 0 && to == 0 {
             Kind::Night
@@ -1972,12 +2014,20 @@ fn post(t: &str, out: &mut Vec<Item>, _ctx: &Ctx) {
     }
     // "die Woche vom 24. Mai", "the week of May 24th": that whole week.
     static WEEK_OF: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:woche\s+(?:vom|ab\s+dem|ab)|week\s+(?:of|starting|beginning)(?:\s+the)?)\s*$"));
+    static WEEK_NEXT_TO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:woche|week)\s+(nach|vor|after|before)\s+(?:(?:dem|den|the)\s+)?$"));
     for k in 0..out.len() {
         if let Kind::Date { d } = out[k].kind {
             let lo = if k > 0 { out[k - 1].end } else { 0 };
             let before = t.get(lo.min(out[k].start)..out[k].start).unwrap_or("");
             if WEEK_OF.is_match(before) {
                 out[k].kind = Kind::Week { monday: monday_of(d) };
+            } else if let Some(c) = WEEK_NEXT_TO.captures(before) {
+                // "die Woche nach dem 5. Juli": the following (or preceding) week.
+                let after = c.get(1).is_some_and(|x| x.as_str() == "nach" || x.as_str() == "after");
+                let shift: i32 = if after { 7 } else { -7 };
+                if let Ok(monday) = monday_of(d).checked_add(shift.days()) {
+                    out[k].kind = Kind::Week { monday };
+                }
             }
         }
     }

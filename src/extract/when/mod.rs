@@ -466,7 +466,7 @@ static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static POS: LazyLock<Regex> = LazyLock::new(|| {
     rx(
-        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|zurueck|wieder\s+da|back|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|would|could|can|best|prefer\w*|ideally)\b",
+        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|zurueck|wieder\s+da|back|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|would|could|can|best|prefer\w*|ideally|around)\b",
     )
 });
 static ANTI: LazyLock<Regex> = LazyLock::new(|| {
