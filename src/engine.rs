@@ -337,7 +337,6 @@ impl Engine<'_> {
         let plan = if bb.is_empty() { None } else { Some(self.plan(&facts, &facts.availability, now, None)?) };
         let summary = forward_summary(t, sender, now);
         let new = NewCase { sender: sender.to_string(), triage: serde_json::to_value(t).unwrap_or_default() };
-        let mut status = Status::Forwarded;
         let (case, created) = self.store.create_case(incoming, &new, |id| {
             let compose = || -> Result<Change, crate::reply::ReplyError> {
                 let mut change = Change {
@@ -379,10 +378,11 @@ impl Engine<'_> {
             };
             compose().map_err(|e| e.to_string())
         })?;
-        if let Some(case) = self.store.case(case)? {
-            status = case.status;
+        if !created {
+            return Ok(Outcome::AlreadyDone { case: Some(case) });
         }
-        Ok(if created { Outcome::Created { case, status } } else { Outcome::AlreadyDone { case: Some(case) } })
+        let status = self.store.case(case)?.map_or(Status::New, |c| c.status);
+        Ok(Outcome::Created { case, status })
     }
 
     fn case_reply(&self, case: &Case, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned) -> Result<Outcome, EngineError> {
