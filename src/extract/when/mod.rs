@@ -92,18 +92,24 @@ pub fn availability_in(text: &str, now: &Zoned, tz: &TimeZone) -> Availability {
     expand(groups, now_dt, tz)
 }
 
-/// Resolve one time phrase ("am 13.4.", "nächste Woche Mittwoch", "ab 14 Uhr") against
-/// `now`, in `now`'s zone. `None` when the phrase holds no time.
-pub fn resolve(phrase: &str, now: &Zoned) -> Option<TimeValue> {
-    let now_dt = now.datetime();
-    let today = now_dt.date();
-    let mut ctx = Ctx {
+/// How single phrases are read (the corpora's convention): no past tolerance, hours as
+/// written, and an hour already passed today is the afternoon one.
+fn phrase_ctx(today: jiff::civil::Date, now_dt: jiff::civil::DateTime) -> Ctx {
+    Ctx {
         today,
         past_tolerance: 0,
         pm_small_hours: false,
         last_week: None,
         now_min: Some(now_dt.hour() as i32 * 60 + now_dt.minute() as i32),
-    };
+    }
+}
+
+/// Resolve one time phrase ("am 13.4.", "nächste Woche Mittwoch", "ab 14 Uhr") against
+/// `now`, in `now`'s zone. `None` when the phrase holds no time.
+pub fn resolve(phrase: &str, now: &Zoned) -> Option<TimeValue> {
+    let now_dt = now.datetime();
+    let today = now_dt.date();
+    let mut ctx = phrase_ctx(today, now_dt);
     let groups = read_groups(phrase, &mut ctx, true);
     let g = groups.into_iter().find(|g| g.pol == Pol::Pos)?;
     g.to_value(now_dt)
@@ -113,13 +119,7 @@ pub fn resolve(phrase: &str, now: &Zoned) -> Option<TimeValue> {
 pub fn resolve_all(text: &str, now: &Zoned) -> Vec<TimeValue> {
     let now_dt = now.datetime();
     let today = now_dt.date();
-    let mut ctx = Ctx {
-        today,
-        past_tolerance: 0,
-        pm_small_hours: false,
-        last_week: None,
-        now_min: Some(now_dt.hour() as i32 * 60 + now_dt.minute() as i32),
-    };
+    let mut ctx = phrase_ctx(today, now_dt);
     read_groups(text, &mut ctx, true)
         .into_iter()
         .filter(|g| g.pol == Pol::Pos)
