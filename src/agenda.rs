@@ -45,10 +45,7 @@ pub fn day(store: &Store, rules: &Rules, day: Date, staff: Option<&str>) -> Resu
             start: entry.slot.start.to_zoned(berlin()),
             end: entry.slot.end.to_zoned(berlin()),
             staff: entry.slot.staff.clone(),
-            address: facts.address.as_ref().map(|a| {
-                let place = [a.postal_code.as_deref(), a.city.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                format!("{} {}{}", a.street, a.house_number, if place.is_empty() { String::new() } else { format!(", {place}") })
-            }),
+            address: crate::engine::address_line(&facts),
             persons: facts.persons,
             concerns: concerns.iter().map(|c| c.name.clone()).collect(),
             documents: concerns.iter().filter(|c| c.visit.is_some()).flat_map(|c| c.documents.iter().cloned()).collect(),

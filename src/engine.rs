@@ -140,7 +140,9 @@ fn slot_of(p: &schedule::Proposal, t: &Facts) -> Slot {
     }
 }
 
-fn address_line(t: &Facts) -> Option<String> {
+/// The visit address as one line for mails, invitations and the staff agenda; the town
+/// is Hochheim am Main unless the mail named Massenheim.
+pub fn address_line(t: &Facts) -> Option<String> {
     t.address.as_ref().map(|a| {
         let place = [a.postal_code.as_deref(), a.city.as_deref().or(Some("Hochheim am Main"))].into_iter().flatten().collect::<Vec<_>>().join(" ");
         format!("{} {}, {place}", a.street, a.house_number)

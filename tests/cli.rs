@@ -86,4 +86,18 @@ fn the_demo_runs_and_staff_can_list_and_show_its_cases() {
     let events: Vec<&str> = case["history"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(&events[..3], &["received", "classified", "proposed"], "{events:?}");
     assert!(events.contains(&"booked") && events.contains(&"reply_sent"), "{events:?}");
+    // The staff's day shows the visit with where to go and what the household has ready.
+    let start: jiff::Timestamp = case["booking"]["start"].as_str().unwrap().parse().unwrap();
+    let day = start.to_zoned(buergerservice::tz::berlin()).date().to_string();
+    let agenda = bin().args(["agenda", "--store", store.to_str().unwrap(), "--date", &day, "--format", "json"]).output().unwrap();
+    assert!(agenda.status.success(), "{}", String::from_utf8_lossy(&agenda.stderr));
+    let items: serde_json::Value = serde_json::from_slice(&agenda.stdout).unwrap();
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["case"], id);
+    assert_eq!(items[0]["address"], "Kolpingstraße 7, 65239 Hochheim am Main");
+    assert_eq!(items[0]["persons"], 2);
+    assert!(!items[0]["documents"].as_array().unwrap().is_empty());
+    let text = bin().args(["agenda", "--store", store.to_str().unwrap(), "--date", &day]).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Kolpingstraße 7"));
 }
