@@ -279,9 +279,11 @@ fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
     use buergerservice::daemon::{self, App};
     use buergerservice::demo;
     use buergerservice::source::maildir::Maildir;
-    let mut cfg = Config::default();
-    cfg.mailbox = MailboxConfig::Maildir { path: dir.join("maildir"), poll_interval_ms: 500 };
-    cfg.outbox = OutboxConfig::Directory { path: dir.join("outbox") };
+    let mut cfg = Config {
+        mailbox: MailboxConfig::Maildir { path: dir.join("maildir"), poll_interval_ms: 500 },
+        outbox: OutboxConfig::Directory { path: dir.join("outbox") },
+        ..Config::default()
+    };
     cfg.store.path = dir.join("store");
     // The pilot starts in April 2027; the demo plans from today so there is something to see.
     let today = Zoned::now().with_time_zone(buergerservice::tz::berlin()).date();

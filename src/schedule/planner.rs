@@ -380,11 +380,8 @@ fn day_candidates(
                 Some(f) if f > ws_ns => ws_ns + (f - ws_ns + step - 1) / step * step,
                 _ => ws_ns,
             };
-            loop {
-                // An end past midnight lies after every window of the day.
-                let (Some(t), Some(end)) = (at_nanos(day, t_ns), at_nanos(day, t_ns + dur)) else {
-                    break;
-                };
+            // An end past midnight lies after every window of the day.
+            while let (Some(t), Some(end)) = (at_nanos(day, t_ns), at_nanos(day, t_ns + dur)) {
                 if end > we || latest_end.is_some_and(|l| end > l) {
                     break;
                 }
