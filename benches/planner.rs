@@ -37,7 +37,7 @@ fn main() {
         if agenda.day(&staff, day).iter().any(|b| start < b.end && b.start < end) {
             continue;
         }
-        let district = if x % 3 == 0 { District::Massenheim } else { District::Hochheim };
+        let district = if x.is_multiple_of(3) { District::Massenheim } else { District::Hochheim };
         agenda.add(Busy { staff, start, end, district: Some(district), street: None });
         n += 1;
     }

@@ -109,11 +109,11 @@ fn office_allows(r: &PlanningRules, agenda: &Agenda, staff: &StaffMember, s: Dat
 }
 
 fn inside(w: &[Window], s: &Zoned, e: &Zoned) -> bool {
-    w.iter().any(|x| &x.start <= s && e <= &x.end)
+    w.iter().any(|x| &x.start <= s && e <= x.end)
 }
 
 fn overlaps(w: &[Window], s: &Zoned, e: &Zoned) -> bool {
-    w.iter().any(|x| s < &x.end && &x.start < e)
+    w.iter().any(|x| s < x.end && &x.start < e)
 }
 
 proptest! {

@@ -136,7 +136,7 @@ fn wish_feasible(within: &[(Zoned, Zoned)], avoid: &[(Zoned, Zoned)], now: &Zone
             let ok = hours.is_some_and(|(a, b)| t.hour() >= a && i32::from(e.hour()) * 60 + i32::from(e.minute()) <= b * 60)
                 && hessian_holiday(d).is_none()
                 && !(wd == 5 && d.day() > 7)
-                && !avoid.iter().any(|(va, vb)| &t < vb && va < &e);
+                && !avoid.iter().any(|(va, vb)| &t < vb && va < e);
             if ok {
                 return true;
             }
@@ -171,7 +171,7 @@ fn check_proposals(label: &toml::Table, t: &Triage, fails: &mut Vec<String>) {
             fails.push(format!("proposal {what} in an avoided interval"));
         }
         let wd = d.weekday().to_monday_zero_offset();
-        if wd == 6 || (wd == 5 && d.day() > 7) || hessian_holiday(d).is_some() || a < &now || a < &local("2027-04-03T00:00") {
+        if wd == 6 || (wd == 5 && d.day() > 7) || hessian_holiday(d).is_some() || a < now || a < local("2027-04-03T00:00") {
             fails.push(format!("proposal {what} breaks an office rule"));
         }
     }

@@ -12,10 +12,8 @@ fn setup(dir: &Path) -> PathBuf {
         let p = e.unwrap().path();
         std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
     }
-    let cfg = format!(
-        "[rules]\ndir = \"rules\"\n[office]\npilot_start = \"2020-01-01\"\n[store]\npath = \"store\"\n\
-[mailbox]\nkind = \"maildir\"\npath = \"maildir\"\npoll_interval_ms = 100\n[outbox]\nkind = \"directory\"\npath = \"outbox\"\n"
-    );
+    let cfg = "[rules]\ndir = \"rules\"\n[office]\npilot_start = \"2020-01-01\"\n[store]\npath = \"store\"\n\
+[mailbox]\nkind = \"maildir\"\npath = \"maildir\"\npoll_interval_ms = 100\n[outbox]\nkind = \"directory\"\npath = \"outbox\"\n".to_string();
     let path = dir.join("config.toml");
     std::fs::write(&path, cfg).unwrap();
     path
