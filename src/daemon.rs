@@ -153,6 +153,7 @@ fn log_outcome(o: &Outcome) {
         Outcome::SlotTaken { case } => tracing::info!(%case, "chosen slot taken, new proposals sent"),
         Outcome::Cancelled { case } => tracing::info!(%case, "visit cancelled"),
         Outcome::Reproposed { case } => tracing::info!(%case, "new proposals sent"),
+        Outcome::FollowUpForwarded { case } => tracing::info!(%case, "follow-up passed on to the Fachamt"),
         Outcome::Flagged { case, reason } => tracing::warn!(case = ?case.map(|c| c.to_string()), reason, "flagged for staff"),
         Outcome::Ignored { case, reason } => tracing::info!(case = ?case.map(|c| c.to_string()), reason, "not answered"),
         Outcome::Quarantined { case, reason } => tracing::warn!(%case, reason, "quarantined"),

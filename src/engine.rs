@@ -39,6 +39,8 @@ pub enum Outcome {
     Cancelled { case: CaseId },
     /// New proposals on a wish to move.
     Reproposed { case: CaseId },
+    /// The citizen wrote again on a Fachamt's case: passed on to the Fachamt.
+    FollowUpForwarded { case: CaseId },
     /// Nothing automatic: staff must look (reply from another address, unclear reply,
     /// unreadable mail).
     Flagged { case: Option<CaseId>, reason: String },
@@ -410,6 +412,22 @@ impl Engine<'_> {
         let visit_of = |s: &Slot, sequence: u32| (s.start.to_zoned(berlin()), s.end.to_zoned(berlin()), sequence);
         let sequence = case.history.iter().filter(|e| matches!(e.what, EventKind::Moved { .. } | EventKind::Cancelled)).count() as u32;
         let address = address_line(&original);
+
+        // A case that belongs to a Fachamt alone: the citizen's follow-up (documents,
+        // questions) goes there too, not to a person in the Bürgerbüro.
+        if bb.is_empty() && case.status == Status::Forwarded {
+            let departments = self.specialist_departments(&original);
+            if !departments.is_empty() {
+                let summary = forward_summary(t, sender, now);
+                let mut change = Change::default();
+                for d in &departments {
+                    change.replies.push(self.composer.forward(case.id, d, &summary, incoming.raw, mail.message_id.as_deref(), at)?);
+                    change.events.push(EventKind::Forwarded { to: d.forward_to.clone() });
+                }
+                self.store.update(case.id, Some(incoming), at, &change)?;
+                return Ok(Outcome::FollowUpForwarded { case: case.id });
+            }
+        }
 
         if t.cancel {
             let visit = case.booking.as_ref().map(|s| visit_of(s, sequence + 1));

@@ -321,3 +321,22 @@ fn an_oversized_mail_is_kept_flagged_and_quarantined_without_blocking_the_rest()
     let buergerservice::store::EventKind::Received { mail } = &case.history[0].what else { panic!() };
     assert_eq!(store.mail(mail).unwrap().unwrap().len(), big.len(), "kept whole");
 }
+
+#[test]
+fn a_follow_up_on_a_fachamt_case_goes_to_that_fachamt() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    let Outcome::Created { case, status: Status::Forwarded } = engine.process(&sample("020-"), at("2027-05-03T08:00:00Z")).unwrap() else { panic!() };
+    let notice = store.outbox().unwrap().into_iter().find(|m| !m.to.starts_with("standesamt@")).unwrap();
+    let (subject, notice_id, _) = read(&notice.message);
+    let citizen = notice.to.clone();
+    let more = reply(&citizen, &format!("Re: {subject}"), &notice_id, "follow-1@example.org", "Anbei noch die Bescheinigung der Hebamme.");
+    assert_eq!(engine.process(&more, at("2027-05-04T08:00:00Z")).unwrap(), Outcome::FollowUpForwarded { case });
+    let last = store.outbox().unwrap().pop().unwrap();
+    assert!(last.to.starts_with("standesamt@"), "{}", last.to);
+    let (fwd_subject, _, body) = read(&last.message);
+    assert!(fwd_subject.contains(&case.to_string()) && body.contains(&citizen), "{fwd_subject}\n{body}");
+    assert_eq!(store.outbox().unwrap().iter().filter(|m| m.to == citizen).count(), 1, "no second automatic answer to the citizen");
+}
