@@ -38,7 +38,7 @@ pub fn day(store: &Store, rules: &Rules, day: Date, staff: Option<&str>) -> Resu
         let concerns: Vec<_> = facts
             .concerns
             .iter()
-            .filter_map(|id| rules.departments.iter().flat_map(|d| d.concerns.iter()).find(|c| &c.id == id))
+            .filter_map(|id| rules.concern(id).map(|(_, c)| c))
             .collect();
         out.push(AgendaItem {
             case: case.id.to_string(),

@@ -314,18 +314,17 @@ impl Engine<'_> {
         })
     }
 
+    /// The case's concerns handled on a home visit.
     fn buergerbuero_concerns(&self, t: &Facts) -> Vec<String> {
-        let bb = self.rules.department("buergerbuero");
-        t.concerns.iter().filter(|c| bb.is_some_and(|d| d.concerns.iter().any(|x| &x.id == *c))).cloned().collect()
+        t.concerns.iter().filter(|c| self.rules.concern(c).is_some_and(|(d, _)| d.home_visit)).cloned().collect()
     }
 
+    /// The Fachämter of the case's other concerns, in the order first raised.
     fn specialist_departments(&self, t: &Facts) -> Vec<&Department> {
         let mut out: Vec<&Department> = Vec::new();
-        for c in &t.concerns {
-            if let Some(d) = self.rules.departments.iter().find(|d| !d.home_visit && d.concerns.iter().any(|x| &x.id == c)) {
-                if !out.iter().any(|o| o.id == d.id) {
-                    out.push(d);
-                }
+        for (d, _) in t.concerns.iter().filter_map(|c| self.rules.concern(c)) {
+            if !d.home_visit && !out.iter().any(|o| o.id == d.id) {
+                out.push(d);
             }
         }
         out

@@ -160,7 +160,7 @@ pub fn visit_minutes(rules: &Rules, concerns: &[String], persons: u32) -> i64 {
     let extra = i64::from(persons.max(1) - 1);
     concerns
         .iter()
-        .filter_map(|id| rules.department("buergerbuero")?.concerns.iter().find(|c| &c.id == id)?.visit.clone())
+        .filter_map(|id| rules.concern(id).filter(|(d, _)| d.home_visit)?.1.visit.clone())
         .map(|v| i64::from(v.base_minutes) + extra * i64::from(v.per_extra_person_minutes))
         .sum()
 }

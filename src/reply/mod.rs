@@ -212,7 +212,7 @@ pub fn message_id(case: CaseId, kind: &str, at: Timestamp, domain: &str) -> Stri
 impl Composer<'_> {
     fn concerns(&self, ids: &[String], lang: Language) -> Vec<ConcernText> {
         ids.iter()
-            .filter_map(|id| self.rules.departments.iter().flat_map(|d| d.concerns.iter()).find(|c| &c.id == id))
+            .filter_map(|id| self.rules.concern(id).map(|(_, c)| c))
             .map(|c| {
                 let en = lang == Language::En;
                 ConcernText {
