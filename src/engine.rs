@@ -11,7 +11,7 @@ use crate::extract::when::{Availability, Window};
 use crate::kind::MailKind;
 use crate::parse::{self, ParsedMail};
 use crate::reply::{Composer, ForwardSummary, Recipient, Visit};
-use crate::schedule::{self, Agenda, Busy, Plan, PlanningRules, VisitRequest};
+use crate::schedule::{self, Agenda, Busy, Plan, PlanningRules};
 use crate::store::{Applied, Case, Change, EventKind, Incoming, NewCase, Slot, Status, Store, StoreError};
 use crate::triage::{self, Triage};
 use crate::tz::berlin;
@@ -281,13 +281,7 @@ impl Engine<'_> {
     }
 
     fn plan(&self, t: &Facts, availability: &Availability, now: &Zoned, except: Option<CaseId>) -> Result<Plan, EngineError> {
-        let minutes = triage::visit_minutes(self.rules, &t.concerns, t.persons.unwrap_or(1));
-        let req = VisitRequest {
-            duration_minutes: if minutes == 0 { 30 } else { minutes },
-            district: t.address.as_ref().map(triage::district_of),
-            street: t.address.as_ref().map(|a| a.street.as_str()),
-            availability,
-        };
+        let req = triage::visit_request(self.rules, &t.concerns, t.persons, t.address.as_ref(), availability);
         Ok(schedule::propose(self.planning, &self.agenda(now, except)?, &req, now))
     }
 

@@ -141,18 +141,29 @@ fn fill_household(out: &mut Triage, mail: &ParsedMail, now: &Zoned) {
 /// Proposals for the Bürgerbüro part of a request, on an empty calendar (offline triage
 /// knows no bookings). `None` when nothing is for a home visit.
 fn plan_visit(t: &Triage, ctx: Context<'_>, now: &Zoned) -> Option<Vec<Proposal>> {
-    let minutes = visit_minutes(ctx.rules, &t.concerns, t.persons.unwrap_or(1));
-    if minutes == 0 && t.department.as_deref() != Some("buergerbuero") {
+    if t.department.as_deref() != Some("buergerbuero") && visit_minutes(ctx.rules, &t.concerns, 1) == 0 {
         return None;
     }
-    let req = VisitRequest {
-        // An unclassified mail still gets a visit of the office's standard length.
-        duration_minutes: if minutes == 0 { 30 } else { minutes },
-        district: t.address.as_ref().map(district_of),
-        street: t.address.as_ref().map(|a| a.street.as_str()),
-        availability: &t.availability,
-    };
+    let req = visit_request(ctx.rules, &t.concerns, t.persons, t.address.as_ref(), &t.availability);
     Some(schedule::propose(ctx.planning, &Agenda::new(), &req, now).proposals)
+}
+
+/// The visit a household needs: its length from the concerns and persons (an
+/// unclassified mail still gets the office's standard 30 minutes), where, and when.
+pub fn visit_request<'a>(
+    rules: &Rules,
+    concerns: &[String],
+    persons: Option<u32>,
+    address: Option<&'a Address>,
+    availability: &'a Availability,
+) -> VisitRequest<'a> {
+    let minutes = visit_minutes(rules, concerns, persons.unwrap_or(1));
+    VisitRequest {
+        duration_minutes: if minutes == 0 { 30 } else { minutes },
+        district: address.map(district_of),
+        street: address.map(|a| a.street.as_str()),
+        availability,
+    }
 }
 
 /// Length of one home visit: per Bürgerbüro concern its base plus per extra person.
