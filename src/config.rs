@@ -31,6 +31,24 @@ pub struct Config {
     pub outbox: OutboxConfig,
     #[serde(default)]
     pub daemon: DaemonConfig,
+    #[serde(default)]
+    pub control: ControlConfig,
+}
+
+/// The daemon's local control socket, through which the staff CLI works on the store
+/// while the daemon holds it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    /// Default: beside the store, `<store.path>.sock`.
+    pub socket: Option<PathBuf>,
+}
+
+impl Config {
+    /// Where the daemon listens for staff commands.
+    pub fn control_socket(&self) -> PathBuf {
+        self.control.socket.clone().unwrap_or_else(|| crate::control::default_socket(&self.store.path))
+    }
 }
 
 /// Who the product is in its mails.
@@ -445,6 +463,9 @@ impl Config {
             rebase(p);
         }
         rebase(&mut cfg.store.path);
+        if let Some(p) = cfg.control.socket.as_mut() {
+            rebase(p);
+        }
         if let MailboxConfig::Maildir { path, .. } = &mut cfg.mailbox {
             rebase(path);
         }

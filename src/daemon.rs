@@ -167,11 +167,13 @@ fn log_outcome(o: &Outcome) {
 pub struct Control {
     reload: AtomicBool,
     stop: tokio::sync::watch::Sender<bool>,
+    /// Staff and operator commands from the control socket.
+    pub commands: crate::control::Queue,
 }
 
 impl Default for Control {
     fn default() -> Self {
-        Control { reload: AtomicBool::new(false), stop: tokio::sync::watch::Sender::new(false) }
+        Control { reload: AtomicBool::new(false), stop: tokio::sync::watch::Sender::new(false), commands: Default::default() }
     }
 }
 
@@ -199,10 +201,30 @@ impl Control {
     }
 }
 
+/// Run the commands that came in on the control socket, oldest first. What a command
+/// changed is made durable before its client hears that it is done.
+pub fn serve_commands(app: &App, store: &mut Store, control: &Control) {
+    use crate::control::Response;
+    for job in control.commands.take() {
+        let command = job.request.command.clone();
+        let attachment = None;
+        let result = crate::ops::execute(app, store, &command, &job.request.by, Timestamp::now())
+            .and_then(|output| Ok(store.flush().map(|()| output)?));
+        let response = match result {
+            Ok(output) => Response::Ok { output, attachment: None },
+            Err(e) => {
+                tracing::warn!(op = crate::control::op_name(&command), "control command failed: {e}");
+                Response::Error { message: e.to_string() }
+            }
+        };
+        let _ = job.reply.send((response, attachment));
+    }
+}
+
 /// Run the daemon until a stop is requested (or, with `once`, until the mailbox is empty
 /// and the outbox delivered as far as it goes). A reload request is honoured between
 /// rounds.
-pub async fn run(app: &mut App, store: &Store, once: bool, control: &Control) -> Result<RunReport, DaemonError> {
+pub async fn run(app: &mut App, store: &mut Store, once: bool, control: &Control) -> Result<RunReport, DaemonError> {
     match &app.cfg.mailbox {
         MailboxConfig::Maildir { path, poll_interval_ms } => {
             let maildir = Maildir::open(path).map_err(|error| DaemonError::Mailbox { path: path.display().to_string(), error })?;
@@ -265,7 +287,7 @@ impl Chores {
 
 async fn run_maildir(
     app: &mut App,
-    store: &Store,
+    store: &mut Store,
     maildir: &Maildir,
     poll: Duration,
     once: bool,
@@ -279,6 +301,7 @@ async fn run_maildir(
             app.reload();
         }
         let app = &*app;
+        serve_commands(app, store, control);
         for batch in maildir.pending().map_err(io)?.chunks(BATCH) {
             if control.stopping() {
                 return Ok(report);
@@ -305,6 +328,7 @@ async fn run_maildir(
         }
         tokio::select! {
             _ = control.stopped() => return Ok(report),
+            _ = control.commands.arrived() => {}
             _ = tokio::time::sleep(poll) => {}
         }
     }

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use buergerservice::classify::Rules;
 use buergerservice::config::Config;
 use buergerservice::extract::when;
+use buergerservice::ops;
 use buergerservice::triage::{self, Triage};
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::Zoned;
@@ -68,7 +69,7 @@ enum Command {
         #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "maildir", "outbox_dir", "store"])]
         demo: Option<PathBuf>,
     },
-    /// Look up cases (the store must not be held by a running daemon).
+    /// Look up and correct cases (through the running daemon, or on the store when none runs).
     Cases {
         #[command(subcommand)]
         action: CasesAction,
@@ -182,25 +183,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run { demo: Some(dir), once, .. } => cmd_demo(&dir, once),
         Command::Run { config, once, maildir, outbox_dir, store, demo: None } => cmd_run(config, once, maildir, outbox_dir, store),
         Command::Agenda { config, store, date, staff, format } => {
-            let mut cfg = match &config {
-                Some(path) => Config::load(path)?,
-                None => Config::default(),
-            };
-            if let Some(path) = store {
-                cfg.store.path = path;
-            }
-            let app = buergerservice::daemon::App::load(cfg, config.is_none())?;
-            let store = open_store(&app.cfg.store.path)?;
-            let day = date.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()).date());
-            let items = buergerservice::agenda::day(&store, &app.rules, day, staff.as_deref())?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&items)?),
-                Format::Text => print!("{}", buergerservice::agenda::render_text(day, &items)),
-            }
-            Ok(ExitCode::SUCCESS)
+            let date = date.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()).date());
+            cmd_ops(config, store, ops::Command::Agenda { date, staff }, format)
         }
         Command::CheckConfig { config, connect } => cmd_check_config(config, connect),
-        Command::Cases { action, config, store, format } => cmd_cases(action, config, store, format),
+        Command::Cases { action, config, store, format } => {
+            let command = match action {
+                CasesAction::List { status, department, since } => ops::Command::CasesList { status, department, since },
+                CasesAction::Show { id } => ops::Command::CasesShow { id },
+            };
+            cmd_ops(config, store, command, format)
+        }
         Command::When { now, text } => {
             let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
             let a = when::availability(&text.join(" "), &now);
@@ -231,11 +224,16 @@ fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox
             cfg.store.path = path;
         }
         let mut app = App::load(cfg, config.is_none())?;
-        let store = open_store(&app.cfg.store.path)?;
+        let mut store = open_store(&app.cfg.store.path)?;
+        if !once {
+            // After the store: holding its lock, no other daemon can be behind the socket.
+            let listener = buergerservice::control::bind(&app.cfg.control_socket())?;
+            tokio::spawn(buergerservice::control::serve(listener, control.clone()));
+        }
         spawn_watchdog();
         // Store open, configuration valid: the IMAP login follows (and retries on its own).
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-        let report = daemon::run(&mut app, &store, once, &control).await;
+        let report = daemon::run(&mut app, &mut store, once, &control).await;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         store.flush()?;
         let report = report?;
@@ -289,7 +287,7 @@ fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
     let today = Zoned::now().with_time_zone(buergerservice::tz::berlin()).date();
     cfg.office.pilot_start = cfg.office.pilot_start.min(today);
     let mut app = App::load(cfg, true)?;
-    let store = open_store(&app.cfg.store.path)?;
+    let mut store = open_store(&app.cfg.store.path)?;
     let maildir = Maildir::open(&dir.join("maildir"))?;
     let no_signals = buergerservice::daemon::Control::default();
     if maildir.pending()?.is_empty() && store.cases_with_status(buergerservice::store::Status::Proposed)?.is_empty() {
@@ -297,11 +295,11 @@ fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
         println!("demo: {n} sample mails delivered to {}", dir.join("maildir/new").display());
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let first = rt.block_on(daemon::run(&mut app, &store, true, &no_signals))?;
+    let first = rt.block_on(daemon::run(&mut app, &mut store, true, &no_signals))?;
     println!("demo: {} mails handled, {} new cases", first.mails, first.created);
     if demo::citizen_answers(&store, &maildir)? {
         println!("demo: Sabine Wendel answers her proposal with \"2\"");
-        rt.block_on(daemon::run(&mut app, &store, true, &no_signals))?;
+        rt.block_on(daemon::run(&mut app, &mut store, true, &no_signals))?;
     }
     println!("\ndemo: replies written to {}:", dir.join("outbox").display());
     for line in demo::describe_outbox(&dir.join("outbox")) {
@@ -316,7 +314,9 @@ fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
     );
     rt.block_on(async {
         let control = install_signal_handlers()?;
-        daemon::run(&mut app, &store, false, &control).await?;
+        let listener = buergerservice::control::bind(&app.cfg.control_socket())?;
+        tokio::spawn(buergerservice::control::serve(listener, control.clone()));
+        daemon::run(&mut app, &mut store, false, &control).await?;
         anyhow::Ok(())
     })?;
     store.flush()?;
@@ -336,7 +336,10 @@ fn spawn_watchdog() {
     }
 }
 
-fn cmd_cases(action: CasesAction, config: Option<PathBuf>, store: Option<PathBuf>, format: Format) -> Result<ExitCode> {
+/// A staff or operator command: sent to the running daemon over its control socket, or
+/// (no daemon) run here on the store directly.
+fn cmd_ops(config: Option<PathBuf>, store: Option<PathBuf>, command: ops::Command, format: Format) -> Result<ExitCode> {
+    use buergerservice::control::{self, Response};
     let mut cfg = match &config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
@@ -344,50 +347,43 @@ fn cmd_cases(action: CasesAction, config: Option<PathBuf>, store: Option<PathBuf
     if let Some(path) = store {
         cfg.store.path = path;
     }
-    let store = open_store(&cfg.store.path)?;
-    let department = |c: &buergerservice::store::Case| c.triage.get("department").and_then(|d| d.as_str()).unwrap_or("-").to_string();
-    match action {
-        CasesAction::List { status, department: dept, since } => {
-            let want = status;
-            let berlin = buergerservice::tz::berlin();
-            let cases: Vec<_> = store
-                .all_cases()?
-                .into_iter()
-                .filter(|c| want.is_none_or(|s| c.status == s))
-                .filter(|c| dept.as_deref().is_none_or(|d| department(c) == d))
-                .filter(|c| since.is_none_or(|d| c.history.first().is_some_and(|e| e.at.to_zoned(berlin.clone()).date() >= d)))
-                .collect();
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&cases)?),
-                Format::Text => {
-                    for c in &cases {
-                        let received = c.history.first().map(|e| e.at.to_zoned(berlin.clone()).strftime("%d.%m.%Y %H:%M").to_string()).unwrap_or_default();
-                        let concerns = c.triage.get("concerns").and_then(|x| x.as_array()).map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
-                        println!("{}  {received}  {:12}  {:16}  {concerns}", c.id, format!("{:?}", c.status).to_lowercase(), department(c));
-                    }
-                    eprintln!("{} cases", cases.len());
-                }
-            }
+    let socket = cfg.control_socket();
+    let request = control::Request { by: whoami(), command };
+    let output = match control::call(&socket, &request, None)? {
+        Some(Response::Ok { output, .. }) => output,
+        Some(Response::Error { message }) => anyhow::bail!("{message}"),
+        None => {
+            // No daemon: this process opens the store (sled's lock keeps a daemon that
+            // starts meanwhile out until we are done).
+            let app = buergerservice::daemon::App::load(cfg, config.is_none())?;
+            let mut store = open_store(&app.cfg.store.path).with_context(|| format!("no daemon answers on {}", socket.display()))?;
+            let by = format!("{} (uid {})", request.by, own_uid());
+            let output = ops::execute(&app, &mut store, &request.command, &by, jiff::Timestamp::now())?;
+            store.flush()?;
+            output
         }
-        CasesAction::Show { id } => {
-            let Some(case) = store.case(id)? else {
-                anyhow::bail!("no case {id} in {}", cfg.store.path.display());
-            };
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&case)?),
-                Format::Text => {
-                    println!("{}  {:?}  {}  ({})", case.id, case.status, department(&case), case.sender);
-                    if let Some(b) = &case.booking {
-                        println!("visit: {} – {} ({})", b.start.to_zoned(buergerservice::tz::berlin()).strftime("%a %d.%m.%Y %H:%M"), b.end.to_zoned(buergerservice::tz::berlin()).strftime("%H:%M"), b.staff);
-                    }
-                    for e in &case.history {
-                        println!("  {}  {}", e.at.to_zoned(buergerservice::tz::berlin()).strftime("%d.%m.%Y %H:%M:%S"), serde_json::to_string(&e.what)?);
-                    }
-                }
-            }
-        }
+    };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&output.json)?),
+        Format::Text => print!("{}", output.text),
+    }
+    if let Some(note) = output.note {
+        eprintln!("{note}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who runs the CLI, for the case history: the user behind sudo, else the login name.
+fn whoami() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| format!("uid {}", own_uid()))
+}
+
+fn own_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(u32::MAX)
 }
 
 fn cmd_check_config(config: Option<PathBuf>, connect: bool) -> Result<ExitCode> {
@@ -432,7 +428,7 @@ fn cmd_check_config(config: Option<PathBuf>, connect: bool) -> Result<ExitCode> 
 
 fn open_store(path: &std::path::Path) -> Result<buergerservice::store::Store> {
     buergerservice::store::Store::open(path).with_context(|| {
-        format!("opening the store at {} (a running daemon holds it; stop it or use its copy)", path.display())
+        format!("opening the store at {} (held by another process: a `run --once`, or a daemon whose [control] socket differs from this config's)", path.display())
     })
 }
 

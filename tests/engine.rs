@@ -304,14 +304,14 @@ fn an_oversized_mail_is_kept_flagged_and_quarantined_without_blocking_the_rest()
     cfg.mailbox = buergerservice::config::MailboxConfig::Maildir { path: dir.path().join("maildir"), poll_interval_ms: 100 };
     cfg.outbox = buergerservice::config::OutboxConfig::Directory { path: dir.path().join("outbox") };
     let mut app = App::load(cfg, true).unwrap();
-    let store = Store::open(&dir.path().join("store")).unwrap();
+    let mut store = Store::open(&dir.path().join("store")).unwrap();
     let maildir = buergerservice::source::maildir::Maildir::open(&dir.path().join("maildir")).unwrap();
     let mut big = sample("001-");
     big.extend(std::iter::repeat_n(b'x', 20_000));
     maildir.deliver(&big).unwrap();
     maildir.deliver(&sample("003-")).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let report = rt.block_on(buergerservice::daemon::run(&mut app, &store, true, &buergerservice::daemon::Control::default())).unwrap();
+    let report = rt.block_on(buergerservice::daemon::run(&mut app, &mut store, true, &buergerservice::daemon::Control::default())).unwrap();
     assert_eq!((report.mails, report.quarantined, report.created), (2, 1, 1));
     assert_eq!(std::fs::read_dir(dir.path().join("maildir/.Quarantine/cur")).unwrap().count(), 1);
     assert_eq!(std::fs::read_dir(dir.path().join("maildir/.Processed/cur")).unwrap().count(), 1);

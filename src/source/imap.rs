@@ -99,7 +99,7 @@ enum End {
 /// Run the IMAP intake until shutdown (or, with `once`, until the folder is empty).
 pub async fn run(
     app: &mut App,
-    store: &Store,
+    store: &mut Store,
     cfg: &ImapConfig,
     once: bool,
     control: &Control,
@@ -123,9 +123,15 @@ pub async fn run(
                 }
                 // Exponential backoff with jitter, so restarting servers are not stormed.
                 let jitter = Duration::from_millis(u64::from(Timestamp::now().subsec_nanosecond().unsigned_abs()) % 1000);
-                tokio::select! {
-                    _ = control.stopped() => return Ok(report),
-                    _ = tokio::time::sleep(delay + jitter) => {}
+                // Staff commands are served while the mailbox is away.
+                let wait = tokio::time::sleep(delay + jitter);
+                tokio::pin!(wait);
+                loop {
+                    tokio::select! {
+                        _ = control.stopped() => return Ok(report),
+                        _ = control.commands.arrived() => crate::daemon::serve_commands(app, store, control),
+                        _ = &mut wait => break,
+                    }
                 }
                 delay = (delay * 2).min(Duration::from_secs(300));
                 // Replies still go out while the mailbox is away.
@@ -142,7 +148,7 @@ pub async fn run(
 #[allow(clippy::too_many_arguments)]
 async fn session(
     app: &mut App,
-    store: &Store,
+    store: &mut Store,
     cfg: &ImapConfig,
     once: bool,
     chores: &mut Chores,
@@ -179,6 +185,7 @@ async fn session(
             app.reload();
         }
         let app = &*app;
+        crate::daemon::serve_commands(app, store, control);
         // Notifications from before this search are answered by it.
         let _ = new_mail_reported(&s);
         // After (re)connecting everything in the folder, later only what is new.
@@ -238,6 +245,8 @@ async fn session(
                 tokio::select! {
                     r = wait_fut => Some(r),
                     _ = control.stopped() => None,
+                    // A staff command: leave IDLE, serve it at the top of the loop.
+                    _ = control.commands.arrived() => Some(Ok(IdleResponse::ManualInterrupt)),
                 }
             };
             drop(stop);
@@ -256,6 +265,7 @@ async fn session(
                     let _ = timed("LOGOUT", s.logout()).await;
                     return Ok(End::Shutdown);
                 }
+                _ = control.commands.arrived() => {}
                 _ = tokio::time::sleep(Duration::from_secs(cfg.poll_interval_secs.max(1)).min(wait)) => {}
             }
             // Polling: NOOP keeps the session alive and lets the server report new mail.
