@@ -333,7 +333,7 @@ fn build(file: &Path, rule: &str, pattern: &str) -> Result<Regex, RulesError> {
             message: format!("rule {rule}: `{c}` in a pattern; write patterns normalised (ae/oe/ue/ss, no accents)"),
         });
     }
-    RegexBuilder::new(pattern)
+    RegexBuilder::new(&super::normalize::ascii_words(pattern))
         .case_insensitive(true)
         .size_limit(1 << 20)
         .build()
@@ -367,3 +367,4 @@ fn check_weight(file: &Path, rule: &str, w: f64) -> Result<f64, RulesError> {
     }
     Ok(w)
 }
+

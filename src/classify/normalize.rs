@@ -245,6 +245,51 @@ pub fn clauses(text: &str, sentence: Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
+/// `\w`, `\b` and `\B` as ASCII: patterns and the text they run on are normalised
+/// (umlauts folded to ae/oe/ue/ss), so the Unicode word classes add nothing but size —
+/// compiled, the rules' were ~55 MiB of the daemon's memory. `.` and negated classes stay
+/// Unicode-aware, so a pattern still matches whole characters of any remaining non-ASCII.
+pub fn ascii_words(pattern: &str) -> String {
+    const WORD: &str = "0-9A-Za-z_";
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    // Depth of character classes; a `]` right after `[` or `[^` is a literal.
+    let mut class = 0usize;
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        let at_start = std::mem::take(&mut class_start);
+        match c {
+            '\\' => match chars.next() {
+                Some('w') if class > 0 => out.push_str(WORD),
+                Some('w') => out.push_str("[0-9A-Za-z_]"),
+                Some('W') if class == 0 => out.push_str("[^0-9A-Za-z_]"),
+                Some('b') if class == 0 => out.push_str("(?-u:\\b)"),
+                Some('B') if class == 0 => out.push_str("(?-u:\\B)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                out.push(c);
+                class += 1;
+                class_start = true;
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+            }
+            ']' if class > 0 && !at_start => {
+                out.push(c);
+                class -= 1;
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,5 +393,34 @@ mod tests {
                 "danke."
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod ascii_words_tests {
+    use super::ascii_words;
+
+    #[test]
+    fn word_escapes_become_ascii_outside_and_inside_classes() {
+        assert_eq!(ascii_words(r"\bpers\w{0,7}\b"), r"(?-u:\b)pers[0-9A-Za-z_]{0,7}(?-u:\b)");
+        assert_eq!(ascii_words(r"( [\w.-]+)"), r"( [0-9A-Za-z_.-]+)");
+        assert_eq!(ascii_words(r"\W\B"), r"[^0-9A-Za-z_](?-u:\B)");
+    }
+
+    #[test]
+    fn other_escapes_negated_classes_and_literal_brackets_are_kept() {
+        assert_eq!(ascii_words(r"[^?]*\x27\.\\w"), r"[^?]*\x27\.\\w");
+        assert_eq!(ascii_words(r"[]\w]\w"), r"[]0-9A-Za-z_][0-9A-Za-z_]");
+        assert_eq!(ascii_words(r"[^]x]\b"), r"[^]x](?-u:\b)");
+    }
+
+    #[test]
+    fn rewritten_pattern_matches_like_the_unicode_one_on_normalised_text() {
+        let text = "wir brauchen einen neuen personalausweis fuer meine frau, strasse 5";
+        for p in [r"\bpers\w{0,7}ausw\w*", r"\b(ich|wir)\b[^?]*\bbrauch\w*", r"\bstrasse\b \d+"] {
+            let uni = regex::Regex::new(p).unwrap();
+            let ascii = regex::Regex::new(&ascii_words(p)).unwrap();
+            assert_eq!(uni.find(text).map(|m| m.range()), ascii.find(text).map(|m| m.range()), "{p}");
+        }
     }
 }

@@ -172,7 +172,7 @@ fn clock_re() -> String {
 
 fn re(s: &str) -> Regex {
     // The patterns are constants of this file; a typo is a programming error caught by the tests.
-    Regex::new(s).unwrap_or_else(|e| panic!("bad pattern {s}: {e}"))
+    Regex::new(&crate::classify::normalize::ascii_words(s)).unwrap_or_else(|e| panic!("bad pattern {s}: {e}"))
 }
 
 fn month_num(s: &str) -> Option<i8> {

@@ -39,7 +39,7 @@ pub(crate) fn normalize(s: &str) -> Norm {
     // "um 3 am Nachmittag", "ab 5 am Dienstag": German "am", not a.m. Same length keeps
     // the byte offsets aligned.
     static GERMAN_AM: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(\d(?:\s*uhr)?\s+)am(\s+(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|wochenende|vormittag|nachmittag|abend|morgen|mittag|\d))").unwrap()
+        Regex::new(&crate::classify::normalize::ascii_words(r"(\d(?:\s*uhr)?\s+)am(\s+(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|wochenende|vormittag|nachmittag|abend|morgen|mittag|\d))")).unwrap()
     });
     let text = GERMAN_AM.replace_all(&text, "${1}an${2}").to_string();
     let mut n = Norm { text, upper };
@@ -51,7 +51,7 @@ pub(crate) fn normalize(s: &str) -> Norm {
 /// and greetings ("Guten Morgen", "schönen Abend") carry times that are not wishes.
 fn blank_noise(n: &mut Norm) {
     static GREET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\b(?:guten\s+(?:morgen|abend|tag|nachmittag)|good\s+(?:morning|evening|afternoon)|(?:einen\s+)?schoene[nrs]?\s+(?:abend|tag|sonntag|wochenende|feierabend)|(?:have\s+a\s+)?(?:nice|great|good)\s+(?:day|weekend|evening))\b").unwrap()
+        Regex::new(&crate::classify::normalize::ascii_words(r"\b(?:guten\s+(?:morgen|abend|tag|nachmittag)|good\s+(?:morning|evening|afternoon)|(?:einen\s+)?schoene[nrs]?\s+(?:abend|tag|sonntag|wochenende|feierabend)|(?:have\s+a\s+)?(?:nice|great|good)\s+(?:day|weekend|evening))\b")).unwrap()
     });
     let mut bytes = n.text.clone().into_bytes();
     let mut depth = 0usize;
@@ -86,7 +86,7 @@ fn blank_noise(n: &mut Norm) {
 }
 
 static MONTH_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:kw|kalenderwoche|januar|jan|februar|feb|maerz|marz|mrz|april|apr|mai|juni|juli|august|aug|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june|july|october|december)\b").unwrap()
+    Regex::new(&crate::classify::normalize::ascii_words(r"^(?:kw|kalenderwoche|januar|jan|februar|feb|maerz|marz|mrz|april|apr|mai|juni|juli|august|aug|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june|july|october|december)\b")).unwrap()
 });
 
 const ABBREV: &[&str] = &[

@@ -449,7 +449,7 @@ fn span_days(a: Date, b: Date, cap: usize) -> Vec<Date> {
 }
 
 fn rx(s: &str) -> Regex {
-    Regex::new(s).unwrap_or_else(|e| panic!("bad pattern {s}: {e}"))
+    Regex::new(&crate::classify::normalize::ascii_words(s)).unwrap_or_else(|e| panic!("bad pattern {s}: {e}"))
 }
 
 static NEG: LazyLock<Regex> = LazyLock::new(|| {
