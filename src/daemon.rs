@@ -119,26 +119,57 @@ pub struct RunReport {
 /// only then moves them out of the inbox (a disk sync per mail could not keep up with a
 /// backlog).
 pub fn decide(app: &App, store: &Store, raw: &[u8], now: Timestamp, report: &mut RunReport) -> Result<Disposition, DaemonError> {
-    let engine = app.engine(store);
-    let outcome = if raw.len() > app.cfg.daemon.max_mail_bytes {
-        engine.quarantine(raw, now, &format!("oversized mail ({} bytes)", raw.len()))?
+    Ok(decide_batch(app, store, &[raw], now, report)?.remove(0))
+}
+
+/// Decide a batch of raw mails, in order. Parsing and triage are pure and run on all
+/// cores; taking the mails into the store (planning against the agenda, case numbers)
+/// stays one after the other in arrival order.
+pub fn decide_batch(app: &App, store: &Store, raws: &[&[u8]], now: Timestamp, report: &mut RunReport) -> Result<Vec<Disposition>, DaemonError> {
+    // Oversized mails are not parsed at all (`None`): they are quarantined below. A
+    // panic while reading a mail (a bug) quarantines that mail instead of stopping the
+    // daemon.
+    fn prepare<'r>(app: &App, raw: &'r [u8], now: Timestamp) -> Option<crate::engine::Prepared<'r>> {
+        use crate::engine::{prepare, Prepared};
+        (raw.len() <= app.cfg.daemon.max_mail_bytes).then(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(&app.rules, &app.planning, raw, now)))
+                .unwrap_or_else(|_| Prepared::unreadable(raw, now, "internal error while reading this mail (reported in the log)"))
+        })
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let prepared: Vec<Option<crate::engine::Prepared<'_>>> = if threads < 2 || raws.len() < 4 {
+        raws.iter().map(|raw| prepare(app, raw, now)).collect()
     } else {
-        engine.process(raw, now)?
+        let per = raws.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = raws.chunks(per).map(|chunk| scope.spawn(move || chunk.iter().map(|raw| prepare(app, raw, now)).collect::<Vec<_>>())).collect();
+            // `prepare` catches panics, so a worker always returns its chunk.
+            workers.into_iter().zip(raws.chunks(per)).flat_map(|(w, chunk)| w.join().unwrap_or_else(|_| chunk.iter().map(|raw| Some(crate::engine::Prepared::unreadable(raw, now, "internal error while reading this mail"))).collect())).collect()
+        })
     };
-    report.mails += 1;
-    let disposition = match &outcome {
-        Outcome::Quarantined { .. } => {
-            report.quarantined += 1;
-            Disposition::Quarantine
-        }
-        Outcome::Created { .. } => {
-            report.created += 1;
-            Disposition::Processed
-        }
-        _ => Disposition::Processed,
-    };
-    log_outcome(&outcome);
-    Ok(disposition)
+    let engine = app.engine(store);
+    let mut out = Vec::with_capacity(raws.len());
+    for (raw, prepared) in raws.iter().zip(prepared) {
+        let outcome = match prepared {
+            Some(p) => engine.apply(p)?,
+            None => engine.quarantine(raw, now, &format!("oversized mail ({} bytes)", raw.len()))?,
+        };
+        report.mails += 1;
+        let disposition = match &outcome {
+            Outcome::Quarantined { .. } => {
+                report.quarantined += 1;
+                Disposition::Quarantine
+            }
+            Outcome::Created { .. } => {
+                report.created += 1;
+                Disposition::Processed
+            }
+            _ => Disposition::Processed,
+        };
+        log_outcome(&outcome);
+        out.push(disposition);
+    }
+    Ok(out)
 }
 
 /// Mails decided per flush: one disk sync per batch, then the batch leaves the inbox.
@@ -306,19 +337,20 @@ async fn run_maildir(
             if control.stopping() {
                 return Ok(report);
             }
-            let mut done = Vec::with_capacity(batch.len());
+            let mut read = Vec::with_capacity(batch.len());
             for path in batch {
-                let raw = match std::fs::read(path) {
-                    Ok(r) => r,
+                match std::fs::read(path) {
+                    Ok(raw) => read.push((path, raw)),
                     // Moved away meanwhile (another run finished it): nothing to do.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(io(e)),
-                };
-                done.push((path, decide(app, store, &raw, Timestamp::now(), &mut report)?));
+                }
             }
+            let raws: Vec<&[u8]> = read.iter().map(|(_, raw)| raw.as_slice()).collect();
+            let dispositions = decide_batch(app, store, &raws, Timestamp::now(), &mut report)?;
             // Durable before the mails leave the inbox and before anything is sent.
             store.flush()?;
-            for (path, disposition) in done {
+            for ((path, _), disposition) in read.iter().zip(dispositions) {
                 maildir.finish(path, disposition).map_err(io)?;
             }
         }

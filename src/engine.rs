@@ -151,32 +151,65 @@ pub fn address_line(t: &Facts) -> Option<String> {
     })
 }
 
+/// A mail parsed and triaged, not yet taken in: the pure part of processing, which
+/// needs no store and can run for a batch of mails on all cores.
+pub struct Prepared<'r> {
+    raw: &'r [u8],
+    now: Timestamp,
+    /// The parsed mail and its triage, or why it could not be parsed.
+    mail: Result<(ParsedMail, Triage), String>,
+    /// Message-ID, From and Date: recognises a mail that arrives twice.
+    hint: Option<String>,
+}
+
+impl<'r> Prepared<'r> {
+    /// A mail that could not be read: it is quarantined when applied.
+    pub fn unreadable(raw: &'r [u8], now: Timestamp, why: &str) -> Prepared<'r> {
+        Prepared { raw, now, mail: Err(why.to_string()), hint: None }
+    }
+}
+
+/// Parse and triage one raw mail arriving at `now` (no I/O).
+pub fn prepare<'r>(rules: &Rules, planning: &PlanningRules, raw: &'r [u8], now: Timestamp) -> Prepared<'r> {
+    let mail = match parse::parse(raw) {
+        Ok(m) => m,
+        Err(e) => return Prepared::unreadable(raw, now, &e.to_string()),
+    };
+    let hint = mail.message_id.as_ref().map(|id| {
+        let from = mail.from.as_ref().map(|f| f.address.as_str()).unwrap_or("");
+        format!("{id}\0{from}\0{}", mail.date.map(|d| d.to_string()).unwrap_or_default())
+    });
+    let label = mail.message_id.clone().unwrap_or_else(|| Incoming { raw, at: now, message_id: None, hint: None }.raw_key());
+    // Relative words ("morgen") mean the day the citizen wrote, unless the Date
+    // header is implausible (in the future, or older than a week).
+    let written = mail
+        .date
+        .filter(|d| *d <= now && now.duration_since(*d) < jiff::SignedDuration::from_hours(24 * 7))
+        .map(|d| d.to_zoned(berlin()))
+        .unwrap_or_else(|| now.to_zoned(berlin()));
+    let triage = triage::triage_parsed(&label, &mail, &written, triage::Context { rules, planning });
+    Prepared { raw, now, mail: Ok((mail, triage)), hint }
+}
+
 impl Engine<'_> {
     /// Process one raw mail arriving at `now`.
     pub fn process(&self, raw: &[u8], now: Timestamp) -> Result<Outcome, EngineError> {
-        let mail = match parse::parse(raw) {
+        self.apply(prepare(self.rules, self.planning, raw, now))
+    }
+
+    /// Take in a mail prepared by [`prepare`] (which may have run on another thread):
+    /// the store steps, in arrival order.
+    pub fn apply(&self, prepared: Prepared<'_>) -> Result<Outcome, EngineError> {
+        let Prepared { raw, now, mail, hint } = prepared;
+        let (mail, mut t) = match mail {
             Ok(m) => m,
-            Err(e) => return self.quarantine(raw, now, &e.to_string()),
+            Err(e) => return self.quarantine(raw, now, &e),
         };
-        let hint = mail.message_id.as_ref().map(|id| {
-            let from = mail.from.as_ref().map(|f| f.address.as_str()).unwrap_or("");
-            format!("{id}\0{from}\0{}", mail.date.map(|d| d.to_string()).unwrap_or_default())
-        });
         let incoming = Incoming { raw, at: now, message_id: mail.message_id.as_deref(), hint: hint.as_deref() };
         if let Some(case) = self.store.seen(&incoming)? {
             return Ok(Outcome::AlreadyDone { case });
         }
-        let label = mail.message_id.clone().unwrap_or_else(|| incoming.raw_key());
         let now_z = now.to_zoned(berlin());
-        // Relative words ("morgen") mean the day the citizen wrote, unless the Date
-        // header is implausible (in the future, or older than a week).
-        let written = mail
-            .date
-            .filter(|d| *d <= now && now.duration_since(*d) < jiff::SignedDuration::from_hours(24 * 7))
-            .map(|d| d.to_zoned(berlin()))
-            .unwrap_or_else(|| now_z.clone());
-        let ctx = triage::Context { rules: self.rules, planning: self.planning };
-        let mut t = triage::triage_parsed(&label, &mail, &written, ctx);
         t.proposals = None;
         let Some(sender) = mail.answer_to().map(|m| m.address.clone()) else {
             return self.quarantine(raw, now, "no sender address");

@@ -340,3 +340,31 @@ fn a_follow_up_on_a_fachamt_case_goes_to_that_fachamt() {
     assert!(fwd_subject.contains(&case.to_string()) && body.contains(&citizen), "{fwd_subject}\n{body}");
     assert_eq!(store.outbox().unwrap().iter().filter(|m| m.to == citizen).count(), 1, "no second automatic answer to the citizen");
 }
+
+#[test]
+fn a_batch_prepared_on_several_threads_is_taken_in_in_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let mails: Vec<Vec<u8>> = (0..24)
+        .map(|i| {
+            let body = if i % 5 == 3 { "Wir möchten die Geburt unserer Tochter beurkunden lassen.".to_string() } else { format!("Ich brauche einen Personalausweis, Nr. {i}.") };
+            format!("From: person{i}@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Anliegen {i}\r\nMessage-ID: <batch-{i}@posteo.test>\r\nDate: Tue, 06 Apr 2027 12:00:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")
+                .into_bytes()
+        })
+        .collect();
+    let raws: Vec<&[u8]> = mails.iter().map(|m| m.as_slice()).collect();
+    let mut report = buergerservice::daemon::RunReport::default();
+    let dispositions = buergerservice::daemon::decide_batch(&app, &store, &raws, at("2027-04-06T10:00:00Z"), &mut report).unwrap();
+    assert_eq!(dispositions.len(), 24);
+    assert_eq!(report.mails, 24);
+    // Case numbers follow the order of arrival, whichever thread read the mail.
+    for (i, case) in store.all_cases().unwrap().iter().enumerate() {
+        assert_eq!(case.id.to_string(), format!("BS-2027-{:05}", i + 1));
+        assert_eq!(case.sender, format!("person{i}@posteo.test"));
+    }
+    // The same batch again (a replay after a crash) changes nothing.
+    let before = store.all_cases().unwrap();
+    buergerservice::daemon::decide_batch(&app, &store, &raws, at("2027-04-06T10:05:00Z"), &mut report).unwrap();
+    assert_eq!(store.all_cases().unwrap(), before);
+}

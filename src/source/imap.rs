@@ -7,7 +7,7 @@
 //! \Deleted + EXPUNGE) to `Processed`, unreadable mail to `Quarantine`.
 
 use crate::config::{ImapConfig, Tls};
-use crate::daemon::{decide, App, Chores, Control, DaemonError, RunReport, BATCH};
+use crate::daemon::{decide_batch, App, Chores, Control, DaemonError, RunReport, BATCH};
 use crate::outbox::{is_loopback, read_secret};
 use crate::source::Disposition;
 use crate::store::Store;
@@ -204,13 +204,14 @@ async fn session(
                 collect("UID FETCH", stream).await.map_err(imap)?
             };
             let (mut processed, mut quarantine) = (Vec::new(), Vec::new());
-            for f in &fetched {
-                let (Some(uid), Some(raw)) = (f.uid, f.body()) else { continue };
-                match decide(app, store, raw, Timestamp::now(), report)? {
-                    Disposition::Processed => processed.push(uid),
-                    Disposition::Quarantine => quarantine.push(uid),
+            let mails: Vec<(u32, &[u8])> = fetched.iter().filter_map(|f| Some((f.uid?, f.body()?))).collect();
+            let raws: Vec<&[u8]> = mails.iter().map(|(_, raw)| *raw).collect();
+            for ((uid, _), disposition) in mails.iter().zip(decide_batch(app, store, &raws, Timestamp::now(), report)?) {
+                match disposition {
+                    Disposition::Processed => processed.push(*uid),
+                    Disposition::Quarantine => quarantine.push(*uid),
                 }
-                last = last.max(uid);
+                last = last.max(*uid);
             }
             store.set_imap_state(&cfg.folder, validity, last)?;
             // Durable before the mails leave the INBOX and before anything is sent.
