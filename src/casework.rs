@@ -101,6 +101,20 @@ pub enum AbsenceOutcome {
     Flagged,
 }
 
+impl AbsenceOutcome {
+    /// The outcome without staff names, for logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            AbsenceOutcome::MovedTo { .. } => "moved_to_colleague",
+            AbsenceOutcome::Reproposed { .. } => "reproposed",
+            AbsenceOutcome::ReleasedUntold => "released_untold",
+            AbsenceOutcome::HoldKept => "hold_kept",
+            AbsenceOutcome::AlreadyBegun => "already_begun",
+            AbsenceOutcome::Flagged => "flagged",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AbsenceCase {
     pub case: CaseId,
@@ -336,7 +350,7 @@ impl Engine<'_> {
                 }
                 self.cover_visit(&case, &e.slot, staff, by, now)?
             };
-            tracing::info!(case = %e.case, ?outcome, "staff absence handled");
+            tracing::info!(case = %e.case, outcome = outcome.label(), "staff absence handled");
             report.cases.push(AbsenceCase { case: e.case, visit: e.slot.start, outcome });
         }
         Ok(report)

@@ -394,3 +394,27 @@ fn held_proposals_of_an_absent_person_get_a_colleague_when_picked_or_else_new_pr
     let (_, _, body, _) = read(&store.outbox().unwrap().pop().unwrap().message);
     assert!(body.contains("inzwischen vergeben"), "{body}");
 }
+
+#[test]
+fn moving_a_visit_to_a_colleague_keeps_the_dates_offered_for_a_wished_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app(true);
+    let case = sabine_booked(&store, &app, 1);
+    let engine = app.engine(&store);
+    let mv = reply(SABINE, case, "move-1@posteo.de", "Können wir den Termin verschieben? Am 29. April ab 19 Uhr ginge es auch.");
+    assert_eq!(engine.process(&mv, at("2027-04-06T09:00:00Z")).unwrap(), Outcome::Reproposed { case });
+    let offered = store.case(case).unwrap().unwrap().proposed_slots().to_vec();
+    let now = zoned("2027-04-06T10:00:00Z");
+    let held = holds_of(&store, case, now.timestamp());
+    assert!(held > 0);
+    let booking = store.case(case).unwrap().unwrap().booking.unwrap();
+    let day = day_of(booking.start);
+    let report = engine.staff_absent(&booking.staff, day, day, "leitung", &now).unwrap();
+    assert!(matches!(report.cases[0].outcome, AbsenceOutcome::MovedTo { .. }), "{report:?}");
+    assert_eq!(holds_of(&store, case, now.timestamp()), held, "the offered new dates stay held");
+    let pick = reply(SABINE, case, "move-2@posteo.de", "1");
+    assert_eq!(engine.process(&pick, at("2027-04-06T11:00:00Z")).unwrap(), Outcome::Booked { case });
+    assert_eq!(store.case(case).unwrap().unwrap().booking.unwrap().start, offered[0].start);
+    assert!(store.bookings_on(day).unwrap().is_empty(), "the moved visit on the old day is given up for the new one");
+}
