@@ -55,6 +55,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Facts {
     pub language: Language,
+    /// The department the case belongs to (the classifier's, or staff's on reassigning).
+    pub department: Option<String>,
     pub concerns: Vec<String>,
     pub persons: Option<u32>,
     pub address: Option<Address>,
@@ -65,6 +67,7 @@ impl Facts {
     pub fn of(t: &Triage) -> Facts {
         Facts {
             language: t.language,
+            department: t.department.clone(),
             concerns: t.concerns.clone(),
             persons: t.persons,
             address: t.address.clone(),
@@ -93,6 +96,7 @@ impl Facts {
                 Some("other") => Language::Other,
                 _ => Language::De,
             },
+            department: str_of(v, "department"),
             concerns: v.get("concerns").and_then(|c| c.as_array()).into_iter().flatten().filter_map(|c| c.as_str().map(str::to_string)).collect(),
             persons: v.get("persons").and_then(|p| p.as_u64()).and_then(|p| u32::try_from(p).ok()),
             address: v.get("address").filter(|a| a.is_object()).and_then(|a| {
@@ -140,6 +144,11 @@ fn slot_of(p: &schedule::Proposal, t: &Facts) -> Slot {
         district: t.address.as_ref().map(triage::district_of),
         street: t.address.as_ref().map(|a| a.street.clone()),
     }
+}
+
+/// The RFC 5546 SEQUENCE of the case's current invitation: one up per move or cancel.
+pub(crate) fn visit_sequence(case: &Case) -> u32 {
+    case.history.iter().filter(|e| matches!(e.what, EventKind::Moved { .. } | EventKind::Cancelled)).count() as u32
 }
 
 /// The visit address as one line for mails, invitations and the staff agenda; the town
@@ -299,11 +308,20 @@ impl Engine<'_> {
         }
     }
 
-    /// Bookings and live holds of everyone but `except`, as the planner's agenda.
-    fn agenda(&self, now: &Zoned, except: Option<CaseId>) -> Result<Agenda, EngineError> {
+    /// Bookings and live holds of everyone but `except`, and staff absences, as the
+    /// planner's agenda.
+    pub(crate) fn agenda(&self, now: &Zoned, except: Option<CaseId>) -> Result<Agenda, EngineError> {
         let to = now.date().saturating_add(Span::new().days(self.planning.horizon_days + self.planning.waitlist_search_days + 1));
+        self.agenda_between(now.date(), to, now, except)
+    }
+
+    /// As [`Engine::agenda`], for the days `from` through `to`.
+    pub(crate) fn agenda_between(&self, from: jiff::civil::Date, to: jiff::civil::Date, now: &Zoned, except: Option<CaseId>) -> Result<Agenda, EngineError> {
         let mut agenda = Agenda::new();
-        for e in self.store.agenda_between(now.date(), to, now.timestamp())? {
+        for a in self.store.absences()? {
+            agenda.add_absence(&a.staff, a.from, a.to);
+        }
+        for e in self.store.agenda_between(from, to, now.timestamp())? {
             if Some(e.case) == except {
                 continue;
             }
@@ -313,15 +331,19 @@ impl Engine<'_> {
         Ok(agenda)
     }
 
-    fn plan(&self, t: &Facts, availability: &Availability, now: &Zoned, except: Option<CaseId>) -> Result<Plan, EngineError> {
+    pub(crate) fn plan(&self, t: &Facts, availability: &Availability, now: &Zoned, except: Option<CaseId>) -> Result<Plan, EngineError> {
         let req = triage::visit_request(self.rules, &t.concerns, t.persons, t.address.as_ref(), availability);
         Ok(schedule::propose(self.planning, &self.agenda(now, except)?, &req, now))
     }
 
     /// The Change that offers `plan` (or waitlists) with the proposal mail.
-    fn offer(&self, case: CaseId, to: &Recipient<'_>, t: &Facts, plan: &Plan, apology: bool, now: &Zoned) -> Result<Change, crate::reply::ReplyError> {
+    pub(crate) fn offer(&self, case: CaseId, to: &Recipient<'_>, t: &Facts, plan: &Plan, apology: Apology<'_>, now: &Zoned) -> Result<Change, crate::reply::ReplyError> {
         let bb: Vec<String> = self.buergerbuero_concerns(t);
-        let mail = self.composer.proposal(case, to, &bb, t.persons, plan, self.hold_hours, apology, now.timestamp())?;
+        let mail = match apology {
+            Apology::None => self.composer.proposal(case, to, &bb, t.persons, plan, self.hold_hours, false, now.timestamp())?,
+            Apology::SlotTaken => self.composer.proposal(case, to, &bb, t.persons, plan, self.hold_hours, true, now.timestamp())?,
+            Apology::StaffAbsent(visit) => self.composer.absence_proposal(case, to, &bb, t.persons, plan, self.hold_hours, visit, now.timestamp())?,
+        };
         let until = now.timestamp().saturating_add(jiff::SignedDuration::from_hours(self.hold_hours)).unwrap_or(now.timestamp());
         Ok(if plan.waitlisted || plan.proposals.is_empty() {
             Change {
@@ -342,17 +364,22 @@ impl Engine<'_> {
     }
 
     /// The case's concerns handled on a home visit.
-    fn buergerbuero_concerns(&self, t: &Facts) -> Vec<String> {
+    pub(crate) fn buergerbuero_concerns(&self, t: &Facts) -> Vec<String> {
         t.concerns.iter().filter(|c| self.rules.concern(c).is_some_and(|(d, _)| d.home_visit)).cloned().collect()
     }
 
-    /// The Fachämter of the case's other concerns, in the order first raised.
-    fn specialist_departments(&self, t: &Facts) -> Vec<&Department> {
+    /// The Fachämter of the case's other concerns, in the order first raised; with no
+    /// known concern, the case's department if it is a Fachamt (staff gave an
+    /// unclassified case to it).
+    pub(crate) fn specialist_departments(&self, t: &Facts) -> Vec<&Department> {
         let mut out: Vec<&Department> = Vec::new();
         for (d, _) in t.concerns.iter().filter_map(|c| self.rules.concern(c)) {
             if !d.home_visit && !out.iter().any(|o| o.id == d.id) {
                 out.push(d);
             }
+        }
+        if out.is_empty() && !t.concerns.iter().any(|c| self.rules.concern(c).is_some()) {
+            out.extend(t.department.as_deref().and_then(|id| self.rules.department(id)).filter(|d| !d.home_visit));
         }
         out
     }
@@ -383,7 +410,7 @@ impl Engine<'_> {
                     return Ok(change);
                 }
                 if let Some(plan) = &plan {
-                    let offer = self.offer(id, &to, &facts, plan, false, now)?;
+                    let offer = self.offer(id, &to, &facts, plan, Apology::None, now)?;
                     change.status = offer.status;
                     change.events.extend(offer.events);
                     change.replies.extend(offer.replies);
@@ -436,7 +463,7 @@ impl Engine<'_> {
         let to = self.recipient(mail, t.language, sender);
         let bb = self.buergerbuero_concerns(&original);
         let visit_of = |s: &Slot, sequence: u32| (s.start.to_zoned(berlin()), s.end.to_zoned(berlin()), sequence);
-        let sequence = case.history.iter().filter(|e| matches!(e.what, EventKind::Moved { .. } | EventKind::Cancelled)).count() as u32;
+        let sequence = visit_sequence(case);
         let address = address_line(&original);
 
         // A case that belongs to a Fachamt alone: the citizen's follow-up (documents,
@@ -464,8 +491,13 @@ impl Engine<'_> {
             return Ok(Outcome::Cancelled { case: case.id });
         }
         if let Some(n) = t.choice.filter(|_| !t.reschedule) {
-            let Some(slot) = case.proposed_slots().get((n as usize).wrapping_sub(1)).cloned() else {
+            let Some(chosen) = case.proposed_slots().get((n as usize).wrapping_sub(1)).cloned() else {
                 return flag(&format!("option {n} chosen, but the case has no such proposal"));
+            };
+            // A proposal of a staff member who has since fallen ill goes to a colleague
+            // free at that very time; with none, the slot is as good as taken.
+            let Some(slot) = self.stand_in(&chosen, case.id, now)? else {
+                return self.slot_taken(case, &original, &to, incoming, now);
             };
             let (s, e, q) = visit_of(&slot, if case.booking.is_some() { sequence + 1 } else { sequence });
             let reply = self.composer.confirmation(case.id, &to, &bb, &Visit { start: &s, end: &e, address: address.as_deref(), sequence: q }, at)?;
@@ -473,19 +505,14 @@ impl Engine<'_> {
             return match self.store.update(case.id, Some(incoming), at, &change)? {
                 Some(Applied::Done) => Ok(Outcome::Booked { case: case.id }),
                 None => Ok(Outcome::AlreadyDone { case: Some(case.id) }),
-                Some(Applied::Taken { .. }) => {
-                    let plan = self.plan(&original, &original.availability, now, Some(case.id))?;
-                    let change = self.offer(case.id, &to, &original, &plan, true, now)?;
-                    self.store.update(case.id, Some(incoming), at, &change)?;
-                    Ok(Outcome::SlotTaken { case: case.id })
-                }
+                Some(Applied::Taken { .. }) => self.slot_taken(case, &original, &to, incoming, now),
             };
         }
         if t.reschedule || t.availability.stated {
             // New times in the reply replace the old wish; otherwise keep the old one.
             let wish = if t.availability.stated { &t.availability } else { &original.availability };
             let plan = self.plan(&original, wish, now, Some(case.id))?;
-            let mut change = self.offer(case.id, &to, &original, &plan, false, now)?;
+            let mut change = self.offer(case.id, &to, &original, &plan, Apology::None, now)?;
             if case.booking.is_some() {
                 // Keep the booked visit until the citizen picks a new one.
                 change.status = None;
@@ -495,6 +522,42 @@ impl Engine<'_> {
         }
         flag("reply without a choice, cancellation or new times: for a person to answer")
     }
+
+    /// The chosen slot is gone: new proposals with an apology.
+    fn slot_taken(&self, case: &Case, original: &Facts, to: &Recipient<'_>, incoming: Incoming<'_>, now: &Zoned) -> Result<Outcome, EngineError> {
+        let plan = self.plan(original, &original.availability, now, Some(case.id))?;
+        let change = self.offer(case.id, to, original, &plan, Apology::SlotTaken, now)?;
+        self.store.update(case.id, Some(incoming), now.timestamp(), &change)?;
+        Ok(Outcome::SlotTaken { case: case.id })
+    }
+
+    /// `slot` as it can be booked now: unchanged unless its staff member is absent that
+    /// day, then the same time with the first colleague (in configured order) who can
+    /// take it by the planner's rules; `None` when nobody can.
+    pub(crate) fn stand_in(&self, slot: &Slot, case: CaseId, now: &Zoned) -> Result<Option<Slot>, EngineError> {
+        let (start, end) = (slot.start.to_zoned(berlin()).datetime(), slot.end.to_zoned(berlin()).datetime());
+        let day = start.date();
+        let agenda = self.agenda_between(day, day, now, Some(case))?;
+        if !agenda.is_absent(&slot.staff, day) {
+            return Ok(Some(slot.clone()));
+        }
+        Ok(self
+            .planning
+            .staff
+            .iter()
+            .find(|s| s.name != slot.staff && schedule::can_take(self.planning, &agenda, &s.name, start, end, slot.district))
+            .map(|s| Slot { staff: s.name.clone(), ..slot.clone() }))
+    }
+}
+
+/// What a proposal mail apologises for, if anything.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Apology<'v> {
+    None,
+    /// The date the citizen chose was taken meanwhile.
+    SlotTaken,
+    /// This booked visit is cancelled: its staff member is away and nobody else is free.
+    StaffAbsent(&'v Visit<'v>),
 }
 
 /// `Final-Recipient` (else `Original-Recipient`) addresses of a delivery status report.
@@ -519,22 +582,37 @@ fn failed_recipients(report: &str) -> Vec<String> {
 }
 
 fn forward_summary(t: &Triage, sender: &str, now: &Zoned) -> ForwardSummary {
-    let availability = t.availability.stated.then(|| {
-        let first: Vec<String> = t.availability.windows.iter().take(4).map(|w| {
+    summary(&Facts::of(t), sender, &t.subject, t.confidence, t.reasons.clone(), t.phone.clone(), now)
+}
+
+/// The summary on top of a forward, from a case's stored triage (staff reassigning it);
+/// `received` is when the case's mail came in.
+pub(crate) fn stored_forward_summary(case: &Case, received: &Zoned) -> ForwardSummary {
+    let v = &case.triage;
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let reasons = v.get("reasons").and_then(|r| r.as_array()).into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string));
+    // A quarantined mail has no triage, only the reason it was kept.
+    let reasons = reasons.chain(text("error").map(|e| format!("unreadable mail: {e}"))).collect();
+    let confidence = v.get("confidence").and_then(|c| c.as_f64()).unwrap_or(0.0);
+    summary(&Facts::from_stored(v), &case.sender, &text("subject").unwrap_or_default(), confidence, reasons, text("phone"), received)
+}
+
+fn summary(facts: &Facts, sender: &str, subject: &str, confidence: f64, reasons: Vec<String>, phone: Option<String>, received: &Zoned) -> ForwardSummary {
+    let availability = facts.availability.stated.then(|| {
+        let first: Vec<String> = facts.availability.windows.iter().take(4).map(|w| {
             format!("{} – {}", w.start.strftime("%a %d.%m. %H:%M"), w.end.strftime("%H:%M"))
         }).collect();
         first.join("; ")
     });
-    let facts = Facts::of(t);
     ForwardSummary {
-        address: address_line(&facts),
+        address: address_line(facts),
         sender: sender.to_string(),
-        subject: t.subject.clone(),
-        received: now.strftime("%d.%m.%Y %H:%M").to_string(),
-        concerns: t.concerns.clone(),
-        confidence: format!("{:.2}", t.confidence),
-        reasons: t.reasons.clone(),
-        phone: t.phone.clone(),
+        subject: subject.to_string(),
+        received: received.strftime("%d.%m.%Y %H:%M").to_string(),
+        concerns: facts.concerns.clone(),
+        confidence: format!("{confidence:.2}"),
+        reasons,
+        phone,
         availability,
     }
 }
@@ -555,7 +633,7 @@ impl Engine<'_> {
                 continue;
             }
             let to = Recipient { address: &case.sender, name: None, lang: facts.language, in_reply_to: case.message_id.as_deref() };
-            let change = self.offer(id, &to, &facts, &plan, false, now)?;
+            let change = self.offer(id, &to, &facts, &plan, Apology::None, now)?;
             self.store.update(id, None, now.timestamp(), &change)?;
             out.push(id);
         }

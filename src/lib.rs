@@ -14,6 +14,7 @@
 
 pub mod agenda;
 pub mod case_id;
+pub mod casework;
 pub mod classify;
 pub mod config;
 pub mod control;

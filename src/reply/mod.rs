@@ -1,5 +1,6 @@
-//! Stage 7: the mails we send — proposals, confirmations with .ics, cancellations,
-//! reminders, the notice that a Fachamt takes over, and the forward to that Fachamt.
+//! Stage 7: the mails we send — proposals, confirmations with .ics, cancellations (the
+//! citizen's, or the office's), reminders, the notice that a Fachamt takes over, and the
+//! forward to that Fachamt.
 //! Texts come from editable templates (`templates/`), never from Rust strings. Pure:
 //! composing a mail does no I/O; the outbox and SMTP are elsewhere.
 
@@ -43,6 +44,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("en/confirmation.txt", include_str!("../../templates/en/confirmation.txt")),
     ("de/cancellation.txt", include_str!("../../templates/de/cancellation.txt")),
     ("en/cancellation.txt", include_str!("../../templates/en/cancellation.txt")),
+    ("de/office_cancellation.txt", include_str!("../../templates/de/office_cancellation.txt")),
+    ("en/office_cancellation.txt", include_str!("../../templates/en/office_cancellation.txt")),
     ("de/reminder.txt", include_str!("../../templates/de/reminder.txt")),
     ("en/reminder.txt", include_str!("../../templates/en/reminder.txt")),
     ("de/specialist.txt", include_str!("../../templates/de/specialist.txt")),
@@ -231,6 +234,21 @@ impl Composer<'_> {
     /// Proposals (or the waiting-list notice) for a home visit.
     #[allow(clippy::too_many_arguments)]
     pub fn proposal(&self, case: CaseId, to: &Recipient<'_>, concerns: &[String], persons: Option<u32>, plan: &Plan, hold_hours: i64, apology: bool, now: Timestamp) -> Result<Draft, ReplyError> {
+        self.proposal_with(case, to, concerns, persons, plan, hold_hours, context! { apology => apology }, None, now)
+    }
+
+    /// New proposals after a booked visit had to be given up because its staff member is
+    /// away and no colleague is free then: the apology names the lost visit, and the
+    /// METHOD:CANCEL invitation takes it out of the household's calendar.
+    #[allow(clippy::too_many_arguments)]
+    pub fn absence_proposal(&self, case: CaseId, to: &Recipient<'_>, concerns: &[String], persons: Option<u32>, plan: &Plan, hold_hours: i64, cancelled: &Visit<'_>, now: Timestamp) -> Result<Draft, ReplyError> {
+        let extra = context! { absence => true, cancelled_visit => labels::slot_label(cancelled.start, cancelled.end, to.lang) };
+        let ics = self.invite(ics::Method::Cancel, case, to, concerns, cancelled, now);
+        self.proposal_with(case, to, concerns, persons, plan, hold_hours, extra, Some((ics, "CANCEL")), now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn proposal_with(&self, case: CaseId, to: &Recipient<'_>, concerns: &[String], persons: Option<u32>, plan: &Plan, hold_hours: i64, extra: Value, ics: Option<(String, &str)>, now: Timestamp) -> Result<Draft, ReplyError> {
         let options: Vec<OptionText> = plan
             .proposals
             .iter()
@@ -247,11 +265,11 @@ impl Composer<'_> {
                 earliest => plan.earliest.as_ref().map(|e| labels::day_label(e, to.lang)).unwrap_or_else(|| "—".into()),
                 options => options,
                 hold_hours => hold_hours,
-                apology => apology,
-            }
+            },
+            ..extra
         };
         let (subject, body) = self.templates.render(to.lang, "proposal", ctx)?;
-        self.build(case, "proposal", to, &subject, body, None, now)
+        self.build(case, "proposal", to, &subject, body, ics, now)
     }
 
     /// Booking confirmation with the METHOD:REQUEST invitation.
@@ -273,6 +291,17 @@ impl Composer<'_> {
         self.build(case, "cancellation", to, &subject, body, ics, now)
     }
 
+    /// The office cancels a case (a staff decision, not the citizen's wish), with
+    /// METHOD:CANCEL when a visit was booked; says how to get a new date.
+    /// `proposals_withdrawn`: the held dates of an earlier proposal no longer apply.
+    pub fn office_cancellation(&self, case: CaseId, to: &Recipient<'_>, concerns: &[String], visit: Option<&Visit<'_>>, proposals_withdrawn: bool, now: Timestamp) -> Result<Draft, ReplyError> {
+        let label = visit.map(|v| labels::slot_label(v.start, v.end, to.lang));
+        let ctx = context! { ..self.base(case, to), ..context! { visit => label, proposals_withdrawn => proposals_withdrawn } };
+        let (subject, body) = self.templates.render(to.lang, "office_cancellation", ctx)?;
+        let ics = visit.map(|v| (self.invite(ics::Method::Cancel, case, to, concerns, v, now), "CANCEL"));
+        self.build(case, "cancellation", to, &subject, body, ics, now)
+    }
+
     /// The reminder before a visit.
     pub fn reminder(&self, case: CaseId, to: &Recipient<'_>, concerns: &[String], visit: &Visit<'_>, now: Timestamp) -> Result<Draft, ReplyError> {
         let label = labels::slot_label(visit.start, visit.end, to.lang);
@@ -284,13 +313,27 @@ impl Composer<'_> {
 
     /// Tells the citizen which Fachamt takes over.
     pub fn specialist_notice(&self, case: CaseId, to: &Recipient<'_>, departments: &[&Department], visit_planned: bool, now: Timestamp) -> Result<Draft, ReplyError> {
+        self.specialist_with(case, to, departments, context! { visit_planned => visit_planned }, None, now)
+    }
+
+    /// Tells the citizen that staff gave the case to a Fachamt: who gets in touch, and
+    /// that a booked visit (withdrawn by METHOD:CANCEL) or proposed dates no longer apply.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reassigned_notice(&self, case: CaseId, to: &Recipient<'_>, department: &Department, concerns: &[String], cancelled: Option<&Visit<'_>>, proposals_withdrawn: bool, now: Timestamp) -> Result<Draft, ReplyError> {
+        let label = cancelled.map(|v| labels::slot_label(v.start, v.end, to.lang));
+        let extra = context! { visit_planned => false, cancelled_visit => label, proposals_withdrawn => proposals_withdrawn };
+        let ics = cancelled.map(|v| (self.invite(ics::Method::Cancel, case, to, concerns, v, now), "CANCEL"));
+        self.specialist_with(case, to, &[department], extra, ics, now)
+    }
+
+    fn specialist_with(&self, case: CaseId, to: &Recipient<'_>, departments: &[&Department], extra: Value, ics: Option<(String, &str)>, now: Timestamp) -> Result<Draft, ReplyError> {
         let deps: Vec<DepartmentText> = departments
             .iter()
             .map(|d| DepartmentText { name: d.name.clone(), name_en: d.name_en.clone(), email: d.forward_to.clone() })
             .collect();
-        let ctx = context! { ..self.base(case, to), ..context! { departments => deps, visit_planned => visit_planned } };
+        let ctx = context! { ..self.base(case, to), ..context! { departments => deps }, ..extra };
         let (subject, body) = self.templates.render(to.lang, "specialist", ctx)?;
-        self.build(case, "forwarded", to, &subject, body, None, now)
+        self.build(case, "forwarded", to, &subject, body, ics, now)
     }
 
     /// Receipt for a mail a person must look at.
@@ -487,6 +530,31 @@ mod tests {
         let ics = msg.attachments().find(|a| a.content_type().is_some_and(|ct| ct.subtype() == Some("calendar"))).unwrap();
         let ics = std::str::from_utf8(ics.contents()).unwrap();
         assert!(ics.contains("METHOD:CANCEL") && ics.contains("SEQUENCE:1"));
+    }
+
+    #[test]
+    fn staff_absence_and_office_cancellation_withdraw_the_visit_in_both_languages() {
+        let (r, o, t) = (rules(), office(), Templates::builtin());
+        let c = Composer { office: &o, templates: &t, rules: &r };
+        let (s, e) = (z("2027-04-08T18:00"), z("2027-04-08T18:40"));
+        let lost = Visit { start: &s, end: &e, address: None, sequence: 1 };
+        for (lang, absent, office) in [(Language::De, "erkrankt", "Bürgerbüro muss"), (Language::En, "is ill", "citizen office has to cancel")] {
+            let to = Recipient { address: "sabine@example.org", name: None, lang, in_reply_to: None };
+            let d = c.absence_proposal(CaseId::new(2027, 31), &to, &["personalausweis".into()], None, &plan(), 72, &lost, NOW.parse().unwrap()).unwrap();
+            let msg = MessageParser::default().parse(&d.message).unwrap();
+            let body = msg.body_text(0).unwrap().to_string();
+            assert!(body.contains(absent) && body.contains("18:00"), "{lang:?}: {body}");
+            assert_eq!(crate::extract::reply::parse_options(&body).len(), 2, "{lang:?}: the options read as in any proposal");
+            let ics = msg.attachments().find(|a| a.content_type().is_some_and(|ct| ct.subtype() == Some("calendar"))).expect("an .ics part");
+            assert!(std::str::from_utf8(ics.contents()).unwrap().contains("METHOD:CANCEL"));
+
+            let d = c.office_cancellation(CaseId::new(2027, 31), &to, &[], None, true, NOW.parse().unwrap()).unwrap();
+            let msg = MessageParser::default().parse(&d.message).unwrap();
+            assert!(msg.attachments().next().is_none(), "no visit, no invitation");
+            let d = c.office_cancellation(CaseId::new(2027, 31), &to, &[], Some(&lost), false, NOW.parse().unwrap()).unwrap();
+            let body = MessageParser::default().parse(&d.message).unwrap().body_text(0).unwrap().to_string();
+            assert!(body.contains(office), "{lang:?}: {body}");
+        }
     }
 
     #[test]

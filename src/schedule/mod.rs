@@ -6,4 +6,4 @@ pub mod fixtures;
 pub mod planner;
 
 pub use calendar::OfficeCalendar;
-pub use planner::{propose, Agenda, Busy, District, Plan, PlanningRules, Proposal, StaffMember, Travel, VisitRequest, WeekWindows};
+pub use planner::{can_take, propose, Agenda, Busy, District, Plan, PlanningRules, Proposal, StaffMember, Travel, VisitRequest, WeekWindows};

@@ -77,10 +77,13 @@ pub struct Busy {
     pub street: Option<String>,
 }
 
-/// Busy slots indexed by staff member and day.
+/// Busy slots indexed by staff member and day, and the days staff are away (ill, on
+/// leave): the planner never puts an absent person on a visit.
 #[derive(Debug, Clone, Default)]
 pub struct Agenda {
     by_staff_day: BTreeMap<(String, Date), Vec<Busy>>,
+    /// Inclusive day spans per staff member.
+    absent: BTreeMap<String, Vec<(Date, Date)>>,
 }
 
 impl Agenda {
@@ -102,6 +105,15 @@ impl Agenda {
             .next()
             .map(|(_, v)| v.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// `staff` makes no visits from `from` through `to` (both inclusive).
+    pub fn add_absence(&mut self, staff: &str, from: Date, to: Date) {
+        self.absent.entry(staff.to_string()).or_default().push((from, to));
+    }
+
+    pub fn is_absent(&self, staff: &str, date: Date) -> bool {
+        self.absent.get(staff).is_some_and(|spans| spans.iter().any(|&(a, b)| a <= date && date <= b))
     }
 
     pub fn len(&self) -> usize {
@@ -368,10 +380,7 @@ fn day_candidates(
     let weekday = day.weekday().to_monday_zero_offset() as usize;
     let mut best: Option<Candidate> = None;
     for (si, staff) in rules.staff.iter().enumerate() {
-        let busy = agenda.day(&staff.name, day);
-        if busy.len() as u32 >= staff.max_visits_per_day {
-            continue;
-        }
+        let Some(busy) = open_day(agenda, staff, day) else { continue };
         for &(ws, we) in &staff.windows.days[weekday] {
             let we = day.to_datetime(we);
             let ws_ns = nanos_of_day(ws);
@@ -385,10 +394,7 @@ fn day_candidates(
                 if end > we || latest_end.is_some_and(|l| end > l) {
                     break;
                 }
-                if wish.allows(t, end, honour_windows)
-                    && !rules.blackouts.iter().any(|&(a, b)| t < b && a < end)
-                    && clear_of(busy, t, end, req.district, &rules.travel)
-                {
+                if wish.allows(t, end, honour_windows) && slot_free(rules, busy, t, end, req.district) {
                     let c = Candidate { staff: si, start: t, end, chain: chain_score(busy, t, end, req, &rules.travel) };
                     match want {
                         Want::All => out.push(c),
@@ -418,6 +424,39 @@ fn day_candidates(
     }
     out.extend(best);
     out
+}
+
+/// The staff member's visits that day, or `None` when they make no further visit that
+/// day (absent, or their daily maximum reached).
+fn open_day<'a>(agenda: &'a Agenda, staff: &StaffMember, day: Date) -> Option<&'a [Busy]> {
+    let busy = agenda.day(&staff.name, day);
+    (!agenda.is_absent(&staff.name, day) && (busy.len() as u32) < staff.max_visits_per_day).then_some(busy)
+}
+
+/// Outside every blackout and clear of the staff member's other visits, travel included.
+fn slot_free(rules: &PlanningRules, busy: &[Busy], start: DateTime, end: DateTime, district: Option<District>) -> bool {
+    !rules.blackouts.iter().any(|&(a, b)| start < b && a < end) && clear_of(busy, start, end, district, &rules.travel)
+}
+
+/// Whether `staff` may take exactly `start`–`end` for a household in `district`, by the
+/// rules proposals follow: a visit day, inside one of their working windows, over before
+/// a match-day kick-off, no blackout, not absent, below their daily maximum, and clear of
+/// their other visits and holds in `agenda` with the travel buffer. Used to hand a visit
+/// to a colleague at the very same time; the household's wish and the grid do not apply
+/// (the time was agreed already).
+pub fn can_take(rules: &PlanningRules, agenda: &Agenda, staff: &str, start: DateTime, end: DateTime, district: Option<District>) -> bool {
+    let day = start.date();
+    let Some(member) = rules.staff.iter().find(|s| s.name == staff) else { return false };
+    if end <= start || end.date() != day || rules.calendar.closed(day).is_some() {
+        return false;
+    }
+    if rules.calendar.latest_end(day).is_some_and(|l| end > day.to_datetime(l)) {
+        return false;
+    }
+    let Some(busy) = open_day(agenda, member, day) else { return false };
+    let weekday = day.weekday().to_monday_zero_offset() as usize;
+    member.windows.days[weekday].iter().any(|&(ws, we)| day.to_datetime(ws) <= start && end <= day.to_datetime(we))
+        && slot_free(rules, busy, start, end, district)
 }
 
 const NANOS_PER_MIN: i64 = 60_000_000_000;
@@ -574,5 +613,52 @@ mod tests {
             let clear = p.end <= at(2027, 4, 7, 17, 50) || p.start >= at(2027, 4, 7, 18, 40);
             assert!(clear, "{p:?} ignores the travel buffer");
         }
+    }
+
+    fn two_staff() -> PlanningRules {
+        let mut r = rules();
+        let mut bea = r.staff[0].clone();
+        bea.name = "Bea".into();
+        r.staff.push(bea);
+        r
+    }
+
+    #[test]
+    fn an_absent_staff_member_is_never_proposed_in_the_span() {
+        let r = two_staff();
+        let mut agenda = Agenda::new();
+        let first = r.staff[0].name.clone();
+        agenda.add_absence(&first, date(2027, 4, 7), date(2027, 4, 9));
+        let a = Availability::default();
+        let plan = propose(&r, &agenda, &req(&a), &at(2027, 4, 6, 8, 0));
+        assert_eq!(plan.proposals.len(), 3);
+        for p in &plan.proposals {
+            let d = p.start.date();
+            assert!(p.staff != first || !(date(2027, 4, 7)..=date(2027, 4, 9)).contains(&d), "{p:?} proposes an absent person");
+        }
+        assert!(agenda.is_absent(&first, date(2027, 4, 9)) && !agenda.is_absent(&first, date(2027, 4, 10)) && !agenda.is_absent("Bea", date(2027, 4, 8)));
+    }
+
+    #[test]
+    fn can_take_applies_windows_daily_maximum_travel_and_absence() {
+        let mut r = two_staff();
+        r.staff[1].max_visits_per_day = 1;
+        let d = date(2027, 4, 7);
+        let (s, e) = (d.at(18, 0, 0, 0), d.at(18, 30, 0, 0));
+        let mut agenda = Agenda::new();
+        assert!(can_take(&r, &agenda, "Bea", s, e, Some(District::Hochheim)));
+        assert!(!can_take(&r, &agenda, "Nobody", s, e, None), "unknown staff");
+        assert!(!can_take(&r, &agenda, "Bea", d.at(23, 0, 0, 0), d.at(23, 30, 0, 0), None), "outside the working window");
+        assert!(!can_take(&r, &agenda, "Bea", date(2027, 4, 11).at(10, 0, 0, 0), date(2027, 4, 11).at(10, 30, 0, 0), None), "Sunday");
+        let first = r.staff[0].name.clone();
+        // A visit of the first staff member 18:35 elsewhere leaves no travel time.
+        agenda.add(Busy { staff: first.clone(), start: d.at(18, 35, 0, 0), end: d.at(19, 0, 0, 0), district: Some(District::Massenheim), street: None });
+        assert!(!can_take(&r, &agenda, &first, s, e, Some(District::Hochheim)), "travel buffer");
+        // Bea's one visit a day is taken by another household.
+        agenda.add(Busy { staff: "Bea".into(), start: d.at(9, 0, 0, 0), end: d.at(9, 30, 0, 0), district: None, street: None });
+        assert!(!can_take(&r, &agenda, "Bea", s, e, None), "daily maximum");
+        let next = date(2027, 4, 8);
+        agenda.add_absence("Bea", next, next);
+        assert!(!can_take(&r, &agenda, "Bea", next.at(18, 0, 0, 0), next.at(18, 30, 0, 0), None), "absent");
     }
 }

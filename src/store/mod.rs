@@ -4,7 +4,7 @@
 //! `seen` (every mail we took in, by the hash of its bytes and by Message-ID + From +
 //! Date → its case), `by_sender`, `by_status` (indexes), `agenda` (day + staff → the
 //! day's booked visits and held proposals), `mails` (the raw mails, by hash), `outbox`
-//! (mails to send). Every operation that changes a case and must
+//! (mails to send), `absences` (staff away: staff + first + last day → [`Absence`]). Every operation that changes a case and must
 //! also send mail writes the outgoing mail in the same transaction, so a crash leaves
 //! either both or neither. sled makes writes durable only on `flush()`: callers flush
 //! before any effect outside the process.
@@ -34,7 +34,8 @@ pub enum Status {
 }
 
 impl Status {
-    fn key(self) -> &'static str {
+    /// The status as staff write it (`cases list --status`).
+    pub fn key(self) -> &'static str {
         match self {
             Status::New => "new",
             Status::Proposed => "proposed",
@@ -84,6 +85,17 @@ pub enum EventKind {
     ReminderQueued { visit: Timestamp },
     /// The mail server refused a mail for good (5xx): staff must reach the citizen otherwise.
     ReplyFailed { outbox_id: u64, to: String, reason: String },
+    /// A staff member's note; `by` is who wrote it.
+    Note { by: String, text: String },
+    /// Staff closed the case: the visit took place or the matter is settled.
+    MarkedDone { by: String },
+    /// Staff cancelled the case (the citizen is told in the same change).
+    CancelledByStaff { by: String },
+    /// Staff gave the case to another department (`from` none: it was unclassified).
+    Reassigned { by: String, from: Option<String>, to: String },
+    /// The visit's staff member is away: the visit went to `to` at the same time, or
+    /// (`to` none) it was released and the household offered new dates.
+    Restaffed { by: String, absent: String, to: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -179,6 +191,11 @@ pub struct Change {
     pub book: Option<Slot>,
     /// Cancel the case's booking.
     pub cancel: bool,
+    /// Give the case's booking to this slot (same time, a colleague) and keep its held
+    /// proposals; collides like `book`.
+    pub move_booking: Option<Slot>,
+    /// Replace the stored triage (staff reclassified the case).
+    pub triage: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Error)]
@@ -193,6 +210,23 @@ pub enum StoreError {
     Corrupt { key: String, why: String },
     #[error("composing the case's mails: {0}")]
     Compose(String),
+}
+
+/// A staff member away (ill, on leave) from `from` through `to`, both inclusive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Absence {
+    pub staff: String,
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    /// Who entered it, and when.
+    pub by: String,
+    pub at: Timestamp,
+}
+
+impl Absence {
+    fn key(&self) -> Vec<u8> {
+        format!("{}\0{}\0{}", self.staff, self.from, self.to).into_bytes()
+    }
 }
 
 /// The outcome of applying a change.
@@ -513,6 +547,29 @@ impl Store {
         Ok(out)
     }
 
+    /// The `absences` tree, opened on first use (sled keeps it open after that).
+    fn absences_tree(&self) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree("absences")?)
+    }
+
+    /// Record an absence; `false` (and nothing written) when the same staff member and
+    /// span were recorded before, so a repeated command changes nothing.
+    pub fn add_absence(&self, absence: &Absence) -> Result<bool, StoreError> {
+        let swapped = self.absences_tree()?.compare_and_swap(absence.key(), None as Option<&[u8]>, Some(to_json(absence)))?;
+        Ok(swapped.is_ok())
+    }
+
+    /// Every recorded absence, by staff member and first day.
+    pub fn absences(&self) -> Result<Vec<Absence>, StoreError> {
+        self.absences_tree()?
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                from_json(&k, &v)
+            })
+            .collect()
+    }
+
     /// The IMAP position in `folder`: (UIDVALIDITY, last UID handled).
     pub fn imap_state(&self, folder: &str) -> Result<Option<(u32, u32)>, StoreError> {
         let key = format!("imap:{folder}");
@@ -670,6 +727,11 @@ impl Case {
     }
 }
 
+/// Another case's booking or unexpired hold overlapping `slot` on its staff member's day.
+fn collision(day: &[AgendaEntry], id: CaseId, slot: &Slot, at: Timestamp) -> Option<CaseId> {
+    day.iter().find(|e| e.case != id && e.blocks_at(at) && e.slot.start < slot.end && slot.start < e.slot.end).map(|e| e.case)
+}
+
 /// Apply `change` to the case and the agenda; queue its replies.
 fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut Case, at: Timestamp, change: &Change) -> TxResult<Applied> {
     // The decision's own events first (classified, flagged, …), then what it did.
@@ -677,8 +739,8 @@ fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut C
     if let Some(slot) = &change.book {
         let key = day_key(slot.start, &slot.staff);
         let mut day = tx_day(agenda, &key)?;
-        if let Some(other) = day.iter().find(|e| e.case != case.id && e.blocks_at(at) && e.slot.start < slot.end && slot.start < e.slot.end) {
-            return Ok(Applied::Taken { by: other.case });
+        if let Some(by) = collision(&day, case.id, slot, at) {
+            return Ok(Applied::Taken { by });
         }
         tx_remove(agenda, case.id, &held_slots(case), true)?;
         if let Some(prev) = case.booking.clone() {
@@ -693,6 +755,27 @@ fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut C
         agenda.insert(key, to_json(&day))?;
         case.booking = Some(slot.clone());
         case.status = Status::Booked;
+    }
+    if let Some(slot) = &change.move_booking {
+        let Some(prev) = case.booking.clone() else {
+            return abort(StoreError::Compose(format!("case {}: no booking to move", case.id)));
+        };
+        let key = day_key(slot.start, &slot.staff);
+        let mut day = tx_day(agenda, &key)?;
+        if let Some(by) = collision(&day, case.id, slot, at) {
+            return Ok(Applied::Taken { by });
+        }
+        // Only the booking: held proposals for a wished move stay on offer.
+        tx_remove(agenda, case.id, std::slice::from_ref(&prev), false)?;
+        day = tx_day(agenda, &key)?;
+        day.push(AgendaEntry { case: case.id, slot: slot.clone(), hold_until: None });
+        day.sort_by_key(|e| e.slot.start);
+        agenda.insert(key, to_json(&day))?;
+        case.history.push(Event { at, what: EventKind::Moved { from: prev, to: slot.clone() } });
+        case.booking = Some(slot.clone());
+    }
+    if let Some(triage) = &change.triage {
+        case.triage = triage.clone();
     }
     if change.cancel {
         tx_remove(agenda, case.id, &held_slots(case), true)?;
