@@ -21,7 +21,7 @@ mod backup;
 mod privacy;
 
 pub use backup::{BackupReport, RestoreReport, TreeCount};
-pub use privacy::{closed_for_retention, Compaction, Erasure, Mention, SubjectExport};
+pub use privacy::{closed_for_retention, Compaction, Erasure, ExportedMail, ExportedOutgoing, Mention, SubjectExport, Tombstone, REDACTED};
 
 /// Bump when the stored layout changes; a store of another version is refused.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -11,7 +11,7 @@
 use super::{case_key, from_json, to_json, AgendaEntry, Case, EventKind, OutgoingMail, Store, StoreError, CACHE_BYTES};
 use crate::case_id::CaseId;
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,10 +90,12 @@ pub struct Compaction {
 }
 
 /// The tombstone left in `meta` under `erased:<case id>`: why the number is missing.
-#[derive(Debug, Clone, Serialize)]
-struct Tombstone<'a> {
-    at: Timestamp,
-    reason: &'a str,
+/// It holds no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub at: Timestamp,
+    /// "erasure request" or "retention".
+    pub reason: String,
 }
 
 /// Whether a case is closed and old enough to be purged at `now`: its last event (and
@@ -339,6 +341,12 @@ impl Store {
         }
     }
 
+    /// Why case `id` no longer exists, if it was erased or purged.
+    pub fn tombstone(&self, id: CaseId) -> Result<Option<Tombstone>, StoreError> {
+        let key = format!("erased:{id}");
+        self.meta.get(key.as_bytes())?.map(|v| from_json(key.as_bytes(), &v)).transpose()
+    }
+
     /// Everything held about `address` (case-insensitive), for a request under Art. 15 DSGVO.
     pub fn export_subject(&self, address: &str, at: Timestamp) -> Result<SubjectExport, StoreError> {
         let m = Matcher::new(address)?;
@@ -479,7 +487,7 @@ impl Store {
         let ids: BTreeSet<CaseId> = owned.cases.keys().copied().collect();
         for id in &ids {
             plan.remove("cases", &case_key(*id));
-            plan.put("meta", format!("erased:{id}").as_bytes(), to_json(&Tombstone { at, reason }));
+            plan.put("meta", format!("erased:{id}").as_bytes(), to_json(&Tombstone { at, reason: reason.to_string() }));
         }
         for tree in ["by_sender", "by_status"] {
             for kv in self.db.open_tree(tree)?.iter() {
@@ -536,12 +544,19 @@ impl Store {
         let mut trees = Vec::new();
         let mut ops = Vec::new();
         for (name, changes) in &plan.trees {
-            trees.push(self.db.open_tree(name)?);
-            ops.push(changes);
-            let removed = changes.values().filter(|v| v.is_none()).count();
+            let tree = self.db.open_tree(name)?;
+            // Removals that find nothing (a mark never set) are not reported as removed.
+            let mut removed = 0;
+            for (k, v) in changes {
+                if v.is_none() && tree.contains_key(k)? {
+                    removed += 1;
+                }
+            }
             if removed > 0 {
                 erasure.removed.insert(name.clone(), removed);
             }
+            trees.push(tree);
+            ops.push(changes);
         }
         if trees.is_empty() {
             return Ok(());
@@ -559,8 +574,6 @@ impl Store {
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
             .map_err(super::tx_err)?;
-        // Removals that found nothing (a mark never set) are not reported as removed.
-        erasure.removed.retain(|_, n| *n > 0);
         self.flush()
     }
 
