@@ -185,6 +185,16 @@ fn restore_over_a_store_needs_force_and_keeps_the_old_one_aside() {
         store.flush().unwrap();
     }
     let after_backup = dump(&f.store);
+    // Not while another process (here: an open handle) holds the store.
+    {
+        let running = reopen(&f.store);
+        match Store::restore(&f.file, &f.store, true) {
+            Err(e @ StoreError::InUse { .. }) => assert!(e.to_string().contains("stop it"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        drop(running);
+    }
+    assert_eq!(dump(&f.store), after_backup, "refused while in use: the store is as it was");
     match Store::restore(&f.file, &f.store, false) {
         Err(e @ StoreError::RestoreOverExisting { .. }) => assert!(e.to_string().contains("force"), "{e}"),
         other => panic!("{other:?}"),

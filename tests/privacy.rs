@@ -112,7 +112,7 @@ fn world(store: &Store) -> World {
     let a_second = created(engine.process(&a_request("a-3@posteo.de"), at("2027-04-06T10:30:00Z")).unwrap());
     let b = created(engine.process(&b_request("frank.lorenz"), at("2027-04-06T11:00:00Z")).unwrap());
     // The confirmation to A bounced for good; the address is marked undeliverable.
-    let confirmation = store.outbox().unwrap().into_iter().filter(|m| m.case == a_booked).last().unwrap();
+    let confirmation = store.outbox().unwrap().into_iter().rfind(|m| m.case == a_booked).unwrap();
     store.mark_failed(confirmation.id, at("2027-04-06T10:05:00Z"), "550 mailbox unavailable").unwrap();
     store.mark_undeliverable(A, at("2027-04-06T10:05:00Z")).unwrap();
     store.flush().unwrap();

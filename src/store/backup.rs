@@ -150,6 +150,9 @@ impl Store {
         if occupied && !force {
             return Err(StoreError::RestoreOverExisting { path: store_path.display().to_string() });
         }
+        if occupied {
+            ensure_unused(store_path)?;
+        }
         // Work left by an earlier crash is finished or undone before this one starts.
         super::privacy::recover_compaction(store_path)?;
         recover_restore(store_path)?;
@@ -230,6 +233,26 @@ fn aside_path(path: &Path) -> PathBuf {
         candidate = sibling(&base, &format!("-{n}"));
     }
     candidate
+}
+
+/// Refuse a store another process holds open: sled takes an exclusive `flock` on its
+/// `db` file. A store this process closed a moment ago may still be held by sled's
+/// flusher thread, so the lock is tried for a while.
+fn ensure_unused(path: &Path) -> Result<(), StoreError> {
+    let db = path.join("db");
+    let file = match std::fs::OpenOptions::new().read(true).write(true).open(&db) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::io("opening", &db)(e)),
+    };
+    for _ in 0..50 {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(40)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("locking", &db)(e)),
+        }
+    }
+    Err(StoreError::InUse { path: path.display().to_string() })
 }
 
 /// Finish or undo a restore that a crash cut short. With the marker the new store is

@@ -8,6 +8,11 @@
 //! also send mail writes the outgoing mail in the same transaction, so a crash leaves
 //! either both or neither. sled makes writes durable only on `flush()`: callers flush
 //! before any effect outside the process.
+//!
+//! `privacy` (export, erasure, retention purge, compaction; tombstones `erased:<id>` in
+//! `meta`) and `backup` (one checked file, restore beside the store) walk every tree by
+//! name, so trees added later are covered. A compaction or restore cut short by a crash
+//! is finished or undone by `open`.
 
 use crate::case_id::CaseId;
 use jiff::Timestamp;
@@ -207,6 +212,8 @@ pub enum StoreError {
     BadBackup { file: String, why: String },
     #[error("backup {file} holds schema version {found}, this program needs {expected}; restore it with the version that wrote it")]
     BackupSchema { file: String, found: u32, expected: u32 },
+    #[error("store at {path} is in use by another process (the daemon?); stop it first")]
+    InUse { path: String },
     #[error("store at {path} is not empty; stop the daemon and restore with force to move it aside (it is kept, never deleted)")]
     RestoreOverExisting { path: String },
 }
