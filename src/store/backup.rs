@@ -18,7 +18,7 @@
 //! moved aside (never deleted) before the new one is renamed into place. A crash during
 //! a restore is finished or undone by `Store::open` (see [`recover_restore`]).
 
-use super::privacy::{mark_ready, open_db, remove_dir_retrying, remove_marker, rename, sibling, sync_parent};
+use super::privacy::{ensure_unused, mark_ready, open_db, remove_dir_retrying, remove_marker, rename, sibling, sync_parent};
 use super::{Store, StoreError, SCHEMA_VERSION};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -151,7 +151,20 @@ impl Store {
             return Err(StoreError::RestoreOverExisting { path: store_path.display().to_string() });
         }
         if occupied {
-            ensure_unused(store_path)?;
+            // sled's flusher may hold a store this process just closed for a moment.
+            let mut tries = 0;
+            loop {
+                match ensure_unused(store_path, &[store_path]) {
+                    Err(StoreError::InUse { .. }) if tries < 50 => {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(40));
+                    }
+                    other => {
+                        other?;
+                        break;
+                    }
+                }
+            }
         }
         // Work left by an earlier crash is finished or undone before this one starts.
         super::privacy::recover_compaction(store_path)?;
@@ -235,32 +248,17 @@ fn aside_path(path: &Path) -> PathBuf {
     candidate
 }
 
-/// Refuse a store another process holds open: sled takes an exclusive `flock` on its
-/// `db` file. A store this process closed a moment ago may still be held by sled's
-/// flusher thread, so the lock is tried for a while.
-fn ensure_unused(path: &Path) -> Result<(), StoreError> {
-    let db = path.join("db");
-    let file = match std::fs::OpenOptions::new().read(true).write(true).open(&db) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(StoreError::io("opening", &db)(e)),
-    };
-    for _ in 0..50 {
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
-            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(40)),
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("locking", &db)(e)),
-        }
-    }
-    Err(StoreError::InUse { path: path.display().to_string() })
-}
-
 /// Finish or undo a restore that a crash cut short. With the marker the new store is
 /// complete: once the old one is out of the way it is moved into place; while the old
 /// one is still there the restore is undone (it never happened). Without the marker an
 /// incomplete new store is discarded.
 pub(super) fn recover_restore(path: &Path) -> Result<(), StoreError> {
     let p = RestorePaths::of(path);
+    if !(p.marker.exists() || p.new.exists()) {
+        return Ok(());
+    }
+    // A restore still building the new store is not a crash.
+    ensure_unused(path, &[&p.new])?;
     if p.marker.exists() && p.new.exists() && !path.exists() {
         rename(&p.new, path)?;
     }

@@ -334,6 +334,12 @@ impl Store {
         // A compaction or restore cut short by a crash is finished or undone first.
         privacy::recover_compaction(path)?;
         backup::recover_restore(path)?;
+        Store::open_as_is(path)
+    }
+
+    /// Open without looking for an unfinished compaction or restore (compaction itself
+    /// reopens the store this way while it still holds the old one).
+    fn open_as_is(path: &Path) -> Result<Store, StoreError> {
         // sled's page cache defaults to 1 GiB and grows with every case touched; the OS
         // page cache holds the file anyway, so a small cache keeps RSS flat in backlog size.
         let db = sled::Config::new().path(path).cache_capacity(CACHE_BYTES).open()?;

@@ -589,8 +589,8 @@ impl Store {
         let (trees, records) = copy_db(&self.db, &p.new)?;
         mark_ready(&p.marker)?;
         swap_in(&path, &p)?;
-        // Opening removes the old directory (a finished compaction's leftover).
-        *self = Store::open(&path)?;
+        // The old database (now in `p.old`) closes when it is replaced here.
+        *self = Store::open_as_is(&path)?;
         remove_dir_retrying(&p.old)?;
         Ok(Compaction { bytes_before, bytes_after: dir_size(&path)?, trees, records })
     }
@@ -649,6 +649,25 @@ pub(super) fn remove_dir_retrying(dir: &Path) -> Result<(), StoreError> {
     }
     std::fs::remove_dir_all(dir).map_err(StoreError::io("removing", dir))?;
     sync_parent(dir)
+}
+
+/// Refuse when another live process holds one of the sled databases in `dirs` (sled
+/// takes an exclusive `flock` on its `db` file; a crashed process holds none).
+pub(super) fn ensure_unused(store: &Path, dirs: &[&Path]) -> Result<(), StoreError> {
+    for dir in dirs {
+        let db = dir.join("db");
+        let file = match std::fs::OpenOptions::new().read(true).write(true).open(&db) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::io("opening", &db)(e)),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::InUse { path: store.display().to_string() }),
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("locking", &db)(e)),
+        }
+    }
+    Ok(())
 }
 
 /// Write an empty marker file durably.
@@ -732,6 +751,11 @@ pub(super) fn swap_in(path: &Path, p: &CompactPaths) -> Result<(), StoreError> {
 /// is in place, removed).
 pub(super) fn recover_compaction(path: &Path) -> Result<(), StoreError> {
     let p = CompactPaths::of(path);
+    if !(p.marker.exists() || p.new.exists() || p.old.exists()) {
+        return Ok(());
+    }
+    // A live process still working on it (the daemon compacting) is not a crash.
+    ensure_unused(path, &[path, &p.new, &p.old])?;
     if p.marker.exists() {
         swap_in(path, &p)?;
         if p.old.exists() {
@@ -844,6 +868,17 @@ mod tests {
         Store::open(path).unwrap()
     }
 
+    /// sled lets go of the directory lock a moment after the `Db` is dropped.
+    fn db_of(path: &Path) -> sled::Db {
+        for _ in 0..100 {
+            if let Ok(db) = open_db(path) {
+                return db;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        open_db(path).unwrap()
+    }
+
     fn assert_intact(path: &Path) {
         let store = reopen(path);
         assert_eq!(store.mails.get(b"raw:1").unwrap().as_deref(), Some(b"mail one".as_slice()));
@@ -867,7 +902,7 @@ mod tests {
         let (_dir, path) = store_with_data();
         let p = CompactPaths::of(&path);
         {
-            let db = open_db(&path).unwrap();
+            let db = db_of(&path);
             copy_db(&db, &p.new).unwrap();
         }
         mark_ready(&p.marker).unwrap();
@@ -879,7 +914,7 @@ mod tests {
         let (_dir, path) = store_with_data();
         let p = CompactPaths::of(&path);
         {
-            let db = open_db(&path).unwrap();
+            let db = db_of(&path);
             copy_db(&db, &p.new).unwrap();
         }
         mark_ready(&p.marker).unwrap();
@@ -892,7 +927,7 @@ mod tests {
         let (_dir, path) = store_with_data();
         let p = CompactPaths::of(&path);
         {
-            let db = open_db(&path).unwrap();
+            let db = db_of(&path);
             copy_db(&db, &p.new).unwrap();
         }
         mark_ready(&p.marker).unwrap();
@@ -903,7 +938,7 @@ mod tests {
         let (_dir2, path2) = store_with_data();
         let p2 = CompactPaths::of(&path2);
         {
-            let db = open_db(&path2).unwrap();
+            let db = db_of(&path2);
             copy_db(&db, &p2.new).unwrap();
         }
         rename(&path2, &p2.old).unwrap();
@@ -916,6 +951,21 @@ mod tests {
         let (_dir, path) = store_with_data();
         let p = CompactPaths::of(&path);
         rename(&path, &p.old).unwrap();
+        assert_intact(&path);
+    }
+
+    #[test]
+    fn a_compaction_still_running_in_another_process_is_left_alone() {
+        let (_dir, path) = store_with_data();
+        let p = CompactPaths::of(&path);
+        // The "daemon" holds the store and is building the copy.
+        let running = db_of(&path);
+        std::fs::create_dir_all(&p.new).unwrap();
+        std::fs::write(p.new.join("db"), b"copy in progress").unwrap();
+        let held = (0..50).map(|_| recover_compaction(&path)).find(|r| matches!(r, Err(StoreError::InUse { .. })));
+        assert!(held.is_some(), "refused while the store is held");
+        assert!(p.new.exists(), "the copy in progress is not discarded");
+        drop(running);
         assert_intact(&path);
     }
 
