@@ -8,14 +8,25 @@
 //! also send mail writes the outgoing mail in the same transaction, so a crash leaves
 //! either both or neither. sled makes writes durable only on `flush()`: callers flush
 //! before any effect outside the process.
+//!
+//! `privacy` (export, erasure, retention purge, compaction; tombstones `erased:<id>` in
+//! `meta`) and `backup` (one checked file, restore beside the store) walk every tree by
+//! name, so trees added later are covered. A compaction or restore cut short by a crash
+//! is finished or undone by `open`.
 
 use crate::case_id::CaseId;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{abort, ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
+
+mod backup;
+mod privacy;
+
+pub use backup::{BackupReport, RestoreReport, TreeCount};
+pub use privacy::{closed_for_retention, Compaction, Erasure, ExportedMail, ExportedOutgoing, Mention, SubjectExport, Tombstone, REDACTED};
 
 /// Bump when the stored layout changes; a store of another version is refused.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -210,6 +221,25 @@ pub enum StoreError {
     Corrupt { key: String, why: String },
     #[error("composing the case's mails: {0}")]
     Compose(String),
+    #[error("not an e-mail address: {0:?}; give the address as the citizen wrote it, e.g. name@example.org")]
+    BadAddress(String),
+    #[error("store: {what} {path}: {source}")]
+    Io { what: &'static str, path: String, source: std::io::Error },
+    #[error("backup {file} is not usable: {why}; nothing was changed, use another backup file")]
+    BadBackup { file: String, why: String },
+    #[error("backup {file} holds schema version {found}, this program needs {expected}; restore it with the version that wrote it")]
+    BackupSchema { file: String, found: u32, expected: u32 },
+    #[error("store at {path} is in use by another process (the daemon?); stop it first")]
+    InUse { path: String },
+    #[error("store at {path} is not empty; stop the daemon and restore with force to move it aside (it is kept, never deleted)")]
+    RestoreOverExisting { path: String },
+}
+
+impl StoreError {
+    fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+        let path = path.display().to_string();
+        move |source| StoreError::Io { what, path, source }
+    }
 }
 
 /// A staff member away (ill, on leave) from `from` through `to`, both inclusive.
@@ -238,6 +268,8 @@ pub enum Applied {
 }
 
 pub struct Store {
+    /// The store's directory, for compaction and backups beside it.
+    path: PathBuf,
     db: sled::Db,
     meta: sled::Tree,
     cases: sled::Tree,
@@ -333,6 +365,15 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 impl Store {
     /// Open (or create) the store at `path`, refusing another schema version.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // A compaction or restore cut short by a crash is finished or undone first.
+        privacy::recover_compaction(path)?;
+        backup::recover_restore(path)?;
+        Store::open_as_is(path)
+    }
+
+    /// Open without looking for an unfinished compaction or restore (compaction itself
+    /// reopens the store this way while it still holds the old one).
+    fn open_as_is(path: &Path) -> Result<Store, StoreError> {
         // sled's page cache defaults to 1 GiB and grows with every case touched; the OS
         // page cache holds the file anyway, so a small cache keeps RSS flat in backlog size.
         let db = sled::Config::new().path(path).cache_capacity(CACHE_BYTES).open()?;
@@ -353,6 +394,7 @@ impl Store {
             }
         }
         Ok(Store {
+            path: path.to_path_buf(),
             seen: db.open_tree("seen")?,
             by_sender: db.open_tree("by_sender")?,
             by_status: db.open_tree("by_status")?,
@@ -364,6 +406,11 @@ impl Store {
             cases,
             db,
         })
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Make everything written so far durable. Call before any effect outside the
