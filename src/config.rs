@@ -40,7 +40,7 @@ pub struct Config {
 /// The optional HTTP listener for `/healthz` and `/metrics`. Off unless `listen` is set;
 /// an address other than loopback must be allowed explicitly (the metrics are not secret,
 /// but nothing else in the town hall's network needs to reach them).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(try_from = "HttpConfigRaw")]
 pub struct HttpConfig {
     pub listen: Option<std::net::SocketAddr>,
@@ -92,11 +92,6 @@ impl TryFrom<HttpConfigRaw> for HttpConfig {
     }
 }
 
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig { listen: None, allow_remote: false, health: Default::default() }
-    }
-}
 
 /// The daemon's local control socket, through which the staff CLI works on the store
 /// while the daemon holds it.
