@@ -33,7 +33,65 @@ pub struct Config {
     pub daemon: DaemonConfig,
     #[serde(default)]
     pub control: ControlConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
 }
+
+/// The optional HTTP listener for `/healthz` and `/metrics`. Off unless `listen` is set;
+/// an address other than loopback must be allowed explicitly (the metrics are not secret,
+/// but nothing else in the town hall's network needs to reach them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(try_from = "HttpConfigRaw")]
+pub struct HttpConfig {
+    pub listen: Option<std::net::SocketAddr>,
+    pub allow_remote: bool,
+    pub health: crate::telemetry::HealthThresholds,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpConfigRaw {
+    listen: Option<std::net::SocketAddr>,
+    #[serde(default)]
+    allow_remote: bool,
+    #[serde(default = "default_max_mailbox_down")]
+    max_mailbox_down_secs: u64,
+    #[serde(default = "default_max_fetch_age")]
+    max_fetch_age_secs: u64,
+    #[serde(default = "default_max_outbox_age")]
+    max_outbox_age_secs: u64,
+}
+
+fn default_max_mailbox_down() -> u64 {
+    crate::telemetry::HealthThresholds::default().max_mailbox_down.as_secs()
+}
+fn default_max_fetch_age() -> u64 {
+    crate::telemetry::HealthThresholds::default().max_fetch_age.as_secs()
+}
+fn default_max_outbox_age() -> u64 {
+    crate::telemetry::HealthThresholds::default().max_outbox_age.as_secs()
+}
+
+impl TryFrom<HttpConfigRaw> for HttpConfig {
+    type Error = String;
+
+    fn try_from(raw: HttpConfigRaw) -> Result<Self, String> {
+        if let Some(addr) = raw.listen.filter(|a| !a.ip().is_loopback() && !raw.allow_remote) {
+            return Err(format!("http.listen = \"{addr}\" is not a loopback address; set http.allow_remote = true to listen there"));
+        }
+        let s = std::time::Duration::from_secs;
+        Ok(HttpConfig {
+            listen: raw.listen,
+            allow_remote: raw.allow_remote,
+            health: crate::telemetry::HealthThresholds {
+                max_mailbox_down: s(raw.max_mailbox_down_secs),
+                max_fetch_age: s(raw.max_fetch_age_secs),
+                max_outbox_age: s(raw.max_outbox_age_secs),
+            },
+        })
+    }
+}
+
 
 /// The daemon's local control socket, through which the staff CLI works on the store
 /// while the daemon holds it.
@@ -559,6 +617,21 @@ mod tests {
         let r = c.planning_rules(&[]);
         assert_eq!(r.calendar.match_days[&jiff::civil::date(2027, 4, 6)], jiff::civil::time(21, 0, 0, 0));
         assert_eq!(r.calendar.match_days[&jiff::civil::date(2027, 4, 7)], jiff::civil::time(18, 45, 0, 0));
+    }
+
+    #[test]
+    fn http_listener_is_off_by_default_and_loopback_only_unless_allowed() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.http.listen, None);
+        assert_eq!(c.http.health, crate::telemetry::HealthThresholds::default());
+        let c = Config::parse("[http]\nlisten = \"127.0.0.1:9187\"\nmax_outbox_age_secs = 600\n").unwrap();
+        assert_eq!(c.http.listen, Some("127.0.0.1:9187".parse().unwrap()));
+        assert_eq!(c.http.health.max_outbox_age, std::time::Duration::from_secs(600));
+        let err = Config::parse("[http]\nlisten = \"0.0.0.0:9187\"\n").unwrap_err();
+        assert!(err.contains("http.listen") && err.contains("allow_remote") && err.contains("line 1"), "{err}");
+        assert!(Config::parse("[http]\nlisten = \"[::]:9187\"\nallow_remote = true\n").is_ok());
+        let err = Config::parse("[http]\nlisten = \"127.0.0.1:9187\"\nport = 1\n").unwrap_err();
+        assert!(err.contains("port"), "{err}");
     }
 
     #[test]

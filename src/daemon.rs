@@ -46,6 +46,8 @@ pub struct App {
     pub templates: Templates,
     pub planning: PlanningRules,
     pub office: Office,
+    /// Counters and health state for `/metrics` and `/healthz`.
+    pub telemetry: std::sync::Arc<crate::telemetry::Telemetry>,
 }
 
 impl App {
@@ -64,7 +66,12 @@ impl App {
             signature: cfg.mail.signature.clone(),
             domain: cfg.mail.domain.clone(),
         };
-        Ok(App { cfg, rules, templates, planning, office })
+        let mailbox = match cfg.mailbox {
+            MailboxConfig::Maildir { .. } => crate::telemetry::MailboxKind::Maildir,
+            MailboxConfig::Imap(_) => crate::telemetry::MailboxKind::Imap,
+        };
+        let telemetry = std::sync::Arc::new(crate::telemetry::Telemetry::new(mailbox, Timestamp::now()));
+        Ok(App { cfg, rules, templates, planning, office, telemetry })
     }
 
     /// SIGHUP: read the rules and templates again. A broken file is refused and the old
@@ -101,7 +108,8 @@ impl App {
 
     pub fn deliverer(&self) -> Result<Deliverer, DaemonError> {
         let d = &self.cfg.daemon;
-        Ok(Deliverer::new(&self.cfg.outbox, &self.cfg.mail.address, Duration::from_secs(d.retry_min_secs), Duration::from_secs(d.retry_max_secs))?)
+        Ok(Deliverer::new(&self.cfg.outbox, &self.cfg.mail.address, Duration::from_secs(d.retry_min_secs), Duration::from_secs(d.retry_max_secs))?
+            .with_telemetry(self.telemetry.clone()))
     }
 }
 
@@ -129,25 +137,37 @@ pub fn decide_batch(app: &App, store: &Store, raws: &[&[u8]], now: Timestamp, re
     // Oversized mails are not parsed at all (`None`): they are quarantined below. A
     // panic while reading a mail (a bug) quarantines that mail instead of stopping the
     // daemon.
-    fn prepare<'r>(app: &App, raw: &'r [u8], now: Timestamp) -> Option<crate::engine::Prepared<'r>> {
+    // With the time it took, for the latency histogram.
+    fn prepare<'r>(app: &App, raw: &'r [u8], now: Timestamp) -> (Option<crate::engine::Prepared<'r>>, Duration) {
         use crate::engine::{prepare, Prepared};
-        (raw.len() <= app.cfg.daemon.max_mail_bytes).then(|| {
+        let start = std::time::Instant::now();
+        let prepared = (raw.len() <= app.cfg.daemon.max_mail_bytes).then(|| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(&app.rules, &app.planning, raw, now)))
                 .unwrap_or_else(|_| Prepared::unreadable(raw, now, "internal error while reading this mail (reported in the log)"))
-        })
+        });
+        (prepared, start.elapsed())
     }
     // rayon's threads live as long as the process: the regexes' lazy-DFA caches stay
     // warm on them. Threads spawned per batch started cold every time and left a cache
     // per regex and thread behind (twice the time, three times the memory, measured).
     use rayon::prelude::*;
-    let prepared: Vec<Option<crate::engine::Prepared<'_>>> = raws.par_iter().map(|raw| prepare(app, raw, now)).collect();
+    let prepared: Vec<(Option<crate::engine::Prepared<'_>>, Duration)> = raws.par_iter().map(|raw| prepare(app, raw, now)).collect();
     let engine = app.engine(store);
     let mut out = Vec::with_capacity(raws.len());
-    for (raw, prepared) in raws.iter().zip(prepared) {
+    for (raw, (prepared, took)) in raws.iter().zip(prepared) {
+        let start = std::time::Instant::now();
+        let labels = prepared.as_ref().and_then(|p| p.triage()).map(|t| (crate::telemetry::label(&t.kind), t.department.clone()));
         let outcome = match prepared {
             Some(p) => engine.apply(p)?,
             None => engine.quarantine(raw, now, &format!("oversized mail ({} bytes)", raw.len()))?,
         };
+        let (kind, department) = labels.unwrap_or_else(|| (crate::telemetry::UNREADABLE.to_string(), None));
+        app.telemetry.mail_decided(&kind, department.as_deref(), took + start.elapsed());
+        match &outcome {
+            Outcome::Created { status, .. } => app.telemetry.case_created(&crate::telemetry::label(status)),
+            Outcome::Quarantined { .. } => app.telemetry.case_created(&crate::telemetry::label(&crate::store::Status::Unclassified)),
+            _ => {}
+        }
         report.mails += 1;
         let disposition = match &outcome {
             Outcome::Quarantined { .. } => {
@@ -327,7 +347,9 @@ async fn run_maildir(
         }
         let app = &*app;
         serve_commands(app, store, control);
-        for batch in maildir.pending().map_err(io)?.chunks(BATCH) {
+        let pending = maildir.pending().map_err(io)?;
+        app.telemetry.fetched(Timestamp::now());
+        for batch in pending.chunks(BATCH) {
             if control.stopping() {
                 return Ok(report);
             }

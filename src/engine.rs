@@ -176,6 +176,11 @@ impl<'r> Prepared<'r> {
     pub fn unreadable(raw: &'r [u8], now: Timestamp, why: &str) -> Prepared<'r> {
         Prepared { raw, now, mail: Err(why.to_string()), hint: None }
     }
+
+    /// The triage, unless the mail could not be read.
+    pub fn triage(&self) -> Option<&Triage> {
+        self.mail.as_ref().ok().map(|(_, t)| t)
+    }
 }
 
 /// Parse and triage one raw mail arriving at `now` (no I/O).

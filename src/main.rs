@@ -229,6 +229,11 @@ fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox
             // After the store: holding its lock, no other daemon can be behind the socket.
             let listener = buergerservice::control::bind(&app.cfg.control_socket())?;
             tokio::spawn(buergerservice::control::serve(listener, control.clone()));
+            if let Some(addr) = app.cfg.http.listen {
+                let http = buergerservice::http::bind(addr).await?;
+                tracing::info!(%addr, "http: serving /healthz and /metrics");
+                tokio::spawn(buergerservice::http::serve(http, app.telemetry.clone(), app.cfg.http.health, control.clone()));
+            }
         }
         spawn_watchdog();
         // Store open, configuration valid: the IMAP login follows (and retries on its own).

@@ -46,6 +46,7 @@ pub struct Deliverer {
     retry_max: Duration,
     /// outbox id → (failed attempts, not before)
     backoff: HashMap<u64, (u32, Instant)>,
+    telemetry: std::sync::Arc<crate::telemetry::Telemetry>,
 }
 
 /// Read a secret from a file (systemd credentials) or an environment variable.
@@ -108,7 +109,13 @@ impl Deliverer {
             OutboxConfig::Smtp(c) => Transport::Smtp(smtp_transport(c).map_err(OutboxError::Config)?),
         };
         let from = from.parse().map_err(|e| OutboxError::Config(format!("mail.address {from:?}: {e}")))?;
-        Ok(Deliverer { transport, from, retry_min, retry_max, backoff: HashMap::new() })
+        Ok(Deliverer { transport, from, retry_min, retry_max, backoff: HashMap::new(), telemetry: Default::default() })
+    }
+
+    /// Count sent and failed replies and the outbox's depth and age into `telemetry`.
+    pub fn with_telemetry(mut self, telemetry: std::sync::Arc<crate::telemetry::Telemetry>) -> Deliverer {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Try every mail in the outbox whose retry time has come, `PARALLEL` at a time over
@@ -127,6 +134,8 @@ impl Deliverer {
             after = Some(last.id);
             self.deliver_page(store, page, &mut report, &mut since_flush).await?;
         }
+        let (depth, oldest) = store.outbox_stats()?;
+        self.telemetry.outbox(depth, oldest);
         Ok(report)
     }
 
@@ -142,6 +151,7 @@ impl Deliverer {
             if store.is_undeliverable(&mail.to)? {
                 store.mark_failed(mail.id, Timestamp::now(), "address reported undeliverable by an earlier bounce")?;
                 report.failed += 1;
+                self.telemetry.reply_failed();
                 continue;
             }
             match mail.to.parse::<Address>() {
@@ -149,6 +159,7 @@ impl Deliverer {
                 Err(e) => {
                     store.mark_failed(mail.id, Timestamp::now(), &format!("invalid recipient address: {e}"))?;
                     report.failed += 1;
+                    self.telemetry.reply_failed();
                 }
             }
         }
@@ -173,6 +184,7 @@ impl Deliverer {
                     self.backoff.remove(&mail.id);
                     tracing::info!(case = %mail.case, outbox_id = mail.id, "reply delivered");
                     report.sent += 1;
+                    self.telemetry.reply_sent();
                     *since_flush += 1;
                     if *since_flush >= FLUSH_EVERY {
                         store.flush()?;
@@ -184,6 +196,7 @@ impl Deliverer {
                     self.backoff.remove(&mail.id);
                     tracing::warn!(case = %mail.case, outbox_id = mail.id, "reply refused for good: {why}");
                     report.failed += 1;
+                    self.telemetry.reply_failed();
                 }
                 Err((false, why)) => {
                     let attempts = self.backoff.get(&mail.id).map_or(0, |(n, _)| *n) + 1;

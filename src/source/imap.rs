@@ -112,6 +112,7 @@ pub async fn run(
         match session(app, store, cfg, once, &mut chores, &mut report, control, &mut was_down).await {
             Ok(End::Shutdown | End::Done) => return Ok(report),
             Err(DaemonError::Imap(why)) => {
+                app.telemetry.imap_down(Timestamp::now());
                 if once {
                     // Deliver what is queued before giving up.
                     chores.run(app, store, &mut report).await?;
@@ -158,6 +159,7 @@ async fn session(
 ) -> Result<End, DaemonError> {
     let imap = DaemonError::Imap;
     let mut s = connect(cfg).await.map_err(imap)?;
+    app.telemetry.imap_up();
     if std::mem::take(was_down) {
         tracing::info!("IMAP connection restored");
     } else {
@@ -218,6 +220,9 @@ async fn session(
             store.flush()?;
             move_mails(&mut s, &processed, &cfg.processed_folder, has_move).await.map_err(imap)?;
             move_mails(&mut s, &quarantine, &cfg.quarantine_folder, has_move).await.map_err(imap)?;
+        }
+        if !control.stopping() {
+            app.telemetry.fetched(Timestamp::now());
         }
         if !uids.is_empty() {
             // The point benchmarks and operators measure a backlog drain against.

@@ -139,6 +139,9 @@ pub struct OutgoingMail {
     pub to: String,
     /// The complete RFC 5322 message.
     pub message: Vec<u8>,
+    /// When it was queued (absent in mails queued before this field existed).
+    #[serde(default)]
+    pub queued_at: Option<Timestamp>,
 }
 
 /// A mail to queue, before it has an outbox id.
@@ -343,7 +346,7 @@ fn tx_get_case(cases: &TransactionalTree, id: CaseId) -> TxResult<Case> {
 fn tx_queue(outbox: &TransactionalTree, case: &mut Case, at: Timestamp, drafts: &[Draft]) -> TxResult<()> {
     for d in drafts {
         let id = outbox.generate_id()?;
-        let mail = OutgoingMail { id, case: case.id, to: d.to.clone(), message: d.message.clone() };
+        let mail = OutgoingMail { id, case: case.id, to: d.to.clone(), message: d.message.clone(), queued_at: Some(at) };
         outbox.insert(&id.to_be_bytes(), to_json(&mail))?;
         case.history.push(Event { at, what: EventKind::ReplyQueued { outbox_id: id } });
     }
@@ -660,6 +663,21 @@ impl Store {
                 from_json(&k, &v)
             })
             .collect()
+    }
+
+    /// How many mails wait in the outbox, and when the oldest of them was queued. Ids
+    /// grow with time, so the oldest is the first that records its queue time.
+    pub fn outbox_stats(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
+        let depth = self.outbox.len() as u64;
+        let mut oldest = None;
+        for kv in self.outbox.iter() {
+            let (k, v) = kv?;
+            if let Some(at) = from_json::<OutgoingMail>(&k, &v)?.queued_at {
+                oldest = Some(at);
+                break;
+            }
+        }
+        Ok((depth, oldest))
     }
 
     pub fn outbox(&self) -> Result<Vec<OutgoingMail>, StoreError> {
