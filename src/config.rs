@@ -34,6 +34,8 @@ pub struct Config {
     #[serde(default)]
     pub control: ControlConfig,
     #[serde(default)]
+    pub privacy: PrivacyConfig,
+    #[serde(default)]
     pub http: HttpConfig,
 }
 
@@ -92,6 +94,22 @@ impl TryFrom<HttpConfigRaw> for HttpConfig {
     }
 }
 
+
+/// Data protection: how long closed cases are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Closed cases (done, cancelled, forwarded, visits long past, offers long expired)
+    /// are purged this many days after their last event, daily by the daemon and by
+    /// `privacy purge`.
+    pub retention_days: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig { retention_days: 90 }
+    }
+}
 
 /// The daemon's local control socket, through which the staff CLI works on the store
 /// while the daemon holds it.

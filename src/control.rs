@@ -151,7 +151,7 @@ async fn handle(stream: tokio::net::UnixStream, queue: &Queue) -> std::io::Resul
             if let Some(uid) = uid {
                 request.by = format!("{} (uid {uid})", request.by);
             }
-            tracing::info!(op = op_name(&request.command), "control command");
+            tracing::info!(op = request.command.name(), "control command");
             let (tx, rx) = oneshot::channel();
             queue.push(Job { request, reply: tx });
             rx.await.unwrap_or_else(|_| (Response::Error { message: "the daemon is stopping; try again when it runs".into() }, None))
@@ -170,15 +170,6 @@ async fn handle(stream: tokio::net::UnixStream, queue: &Queue) -> std::io::Resul
         result?;
     }
     write.shutdown().await
-}
-
-/// The command's name for logs (no arguments: they may hold personal data).
-pub fn op_name(c: &Command) -> &'static str {
-    match c {
-        Command::CasesList { .. } => "cases list",
-        Command::CasesShow { .. } => "cases show",
-        Command::Agenda { .. } => "agenda",
-    }
 }
 
 /// Send `request` to the daemon at `socket`. `Ok(None)`: no daemon listens there (the

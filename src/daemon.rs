@@ -251,19 +251,48 @@ impl Control {
 pub fn serve_commands(app: &App, store: &mut Store, control: &Control) {
     use crate::control::Response;
     for job in control.commands.take() {
-        let command = job.request.command.clone();
-        let attachment = None;
+        let mut command = job.request.command.clone();
+        // A backup is written beside the store (the only place a hardened service may
+        // write) and streamed to the client, which writes it where staff asked.
+        let mut attachment = None;
+        if let crate::ops::Command::StoreBackup { file } = &mut command {
+            let mut tmp = store.path().as_os_str().to_owned();
+            tmp.push(format!(".backup-{}.tmp", std::process::id()));
+            *file = std::path::PathBuf::from(tmp);
+            attachment = Some(file.clone());
+        }
         let result = crate::ops::execute(app, store, &command, &job.request.by, Timestamp::now())
             .and_then(|output| Ok(store.flush().map(|()| output)?));
+        let size = attachment.as_ref().and_then(|f| std::fs::metadata(f).ok()).map(|m| m.len());
         let response = match result {
-            Ok(output) => Response::Ok { output, attachment: None },
+            Ok(output) => Response::Ok { output, attachment: size },
             Err(e) => {
-                tracing::warn!(op = crate::control::op_name(&command), "control command failed: {e}");
+                tracing::warn!(op = command.name(), "control command failed: {e}");
                 Response::Error { message: e.to_string() }
             }
         };
         let _ = job.reply.send((response, attachment));
     }
+}
+
+/// The retention purge, once a day (the day of the last run is kept in the store, so a
+/// restart does not purge again). Runs in the loop like a staff command: nothing else
+/// writes while closed cases are erased and the store is compacted.
+pub fn purge_if_due(app: &App, store: &mut Store) -> Result<(), DaemonError> {
+    let today = Zoned::now().with_time_zone(berlin()).date();
+    if store.last_purge()? == Some(today) {
+        return Ok(());
+    }
+    match crate::ops::purge(store, Timestamp::now(), app.cfg.privacy.retention_days) {
+        Ok((purged, _)) => {
+            store.set_last_purge(today)?;
+            store.flush()?;
+            tracing::info!(cases = purged.len(), retention_days = app.cfg.privacy.retention_days, "retention purge done");
+        }
+        // Not fatal for the intake: tried again at the next round.
+        Err(e) => tracing::error!("retention purge failed: {e}"),
+    }
+    Ok(())
 }
 
 /// Run the daemon until a stop is requested (or, with `once`, until the mailbox is empty
@@ -347,6 +376,7 @@ async fn run_maildir(
         }
         let app = &*app;
         serve_commands(app, store, control);
+        purge_if_due(app, store)?;
         let pending = maildir.pending().map_err(io)?;
         app.telemetry.fetched(Timestamp::now());
         for batch in pending.chunks(BATCH) {

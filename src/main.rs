@@ -10,6 +10,7 @@ use buergerservice::triage::{self, Triage};
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::Zoned;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -88,6 +89,40 @@ enum Command {
         #[arg(long)]
         connect: bool,
     },
+    /// Staff absence (illness, leave).
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        store: Option<PathBuf>,
+        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Data protection: export or erase what is held about an address; retention purge.
+    Privacy {
+        #[command(subcommand)]
+        action: PrivacyAction,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        store: Option<PathBuf>,
+        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Backup and restore of the store.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        /// The store directory (overrides [store] path).
+        #[arg(long, global = true)]
+        store: Option<PathBuf>,
+        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// The day's home visits in time order, with address, persons, concerns, documents.
     Agenda {
         #[arg(long)]
@@ -128,6 +163,69 @@ enum CasesAction {
     },
     /// All fields of a case and its history.
     Show { id: buergerservice::case_id::CaseId },
+    /// Hand the case to another department: a Fachamt gets the mail forwarded and the
+    /// household is told who will get in touch; `buergerbuero` plans a home visit.
+    Reassign { id: buergerservice::case_id::CaseId, department: String },
+    /// Add a note to the case's history.
+    Note {
+        id: buergerservice::case_id::CaseId,
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// The case is settled (the visit took place, the question is answered).
+    Done { id: buergerservice::case_id::CaseId },
+    /// Cancel on the office's side: the booked visit is withdrawn and the household told.
+    Cancel { id: buergerservice::case_id::CaseId },
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// A staff member is ill or on leave: their visits in the span move to a colleague
+    /// free at the same time, otherwise the household gets an apology with new proposals.
+    Absent {
+        /// As in config.toml's [[staff]] name.
+        name: String,
+        #[arg(long)]
+        from: jiff::civil::Date,
+        #[arg(long)]
+        to: jiff::civil::Date,
+    },
+}
+
+#[derive(Subcommand)]
+enum PrivacyAction {
+    /// Everything held about an address, as JSON (DSGVO Art. 15).
+    Export {
+        #[arg(long)]
+        email: String,
+        /// Write to this file (mode 0600) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Remove everything held about an address (DSGVO Art. 17) and compact the store so
+    /// that nothing of it stays on disk.
+    Erase {
+        #[arg(long)]
+        email: String,
+        /// Required: erasing cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Purge closed cases older than [privacy] retention_days (the daemon does it daily).
+    Purge,
+}
+
+#[derive(Subcommand)]
+enum StoreAction {
+    /// A consistent copy of the whole store into FILE (also while the daemon runs).
+    Backup { file: PathBuf },
+    /// Put a backup in place of the store; the daemon must be stopped. An existing store
+    /// is refused unless --force, which moves it aside (never deletes it).
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// A case status as staff type it (`booked`, `waitlisted`, …), the store's own names.
@@ -184,16 +282,51 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run { config, once, maildir, outbox_dir, store, demo: None } => cmd_run(config, once, maildir, outbox_dir, store),
         Command::Agenda { config, store, date, staff, format } => {
             let date = date.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()).date());
-            cmd_ops(config, store, ops::Command::Agenda { date, staff }, format)
+            cmd_ops(config, store, ops::Command::Agenda { date, staff }, format, None)
         }
         Command::CheckConfig { config, connect } => cmd_check_config(config, connect),
         Command::Cases { action, config, store, format } => {
             let command = match action {
                 CasesAction::List { status, department, since } => ops::Command::CasesList { status, department, since },
                 CasesAction::Show { id } => ops::Command::CasesShow { id },
+                CasesAction::Reassign { id, department } => ops::Command::CasesReassign { id, department },
+                CasesAction::Note { id, text } => ops::Command::CasesNote { id, text: text.join(" ") },
+                CasesAction::Done { id } => ops::Command::CasesDone { id },
+                CasesAction::Cancel { id } => ops::Command::CasesCancel { id },
             };
-            cmd_ops(config, store, command, format)
+            cmd_ops(config, store, command, format, None)
         }
+        Command::Staff { action: StaffAction::Absent { name, from, to }, config, store, format } => {
+            if to < from {
+                anyhow::bail!("--to {to} lies before --from {from}");
+            }
+            cmd_ops(config, store, ops::Command::StaffAbsent { name, from, to }, format, None)
+        }
+        Command::Privacy { action, config, store, format } => match action {
+            PrivacyAction::Export { email, out: Some(out) } => {
+                // Personal data: readable by the caller only, and never half-written.
+                let tmp = out.with_extension("part");
+                let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)
+                    .with_context(|| format!("creating {}", tmp.display()))?;
+                let code = cmd_ops_to(config, store, ops::Command::PrivacyExport { email }, Format::Json, None, file)?;
+                std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
+                eprintln!("written to {}", out.display());
+                Ok(code)
+            }
+            PrivacyAction::Export { email, out: None } => cmd_ops(config, store, ops::Command::PrivacyExport { email }, Format::Json, None),
+            PrivacyAction::Erase { email, yes } => {
+                if !yes {
+                    anyhow::bail!("erasing everything held about {email} cannot be undone: add --yes (see `privacy export` first)");
+                }
+                cmd_ops(config, store, ops::Command::PrivacyErase { email }, format, None)
+            }
+            PrivacyAction::Purge => cmd_ops(config, store, ops::Command::PrivacyPurge, format, None),
+        },
+        Command::Store { action: StoreAction::Backup { file }, config, store, format } => {
+            let file = std::path::absolute(&file).with_context(|| format!("backup file {}", file.display()))?;
+            cmd_ops(config, store, ops::Command::StoreBackup { file: file.clone() }, format, Some(&file))
+        }
+        Command::Store { action: StoreAction::Restore { file, force }, config, store, format } => cmd_restore(config, store, &file, force, format),
         Command::When { now, text } => {
             let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
             let a = when::availability(&text.join(" "), &now);
@@ -343,18 +476,24 @@ fn spawn_watchdog() {
 
 /// A staff or operator command: sent to the running daemon over its control socket, or
 /// (no daemon) run here on the store directly.
-fn cmd_ops(config: Option<PathBuf>, store: Option<PathBuf>, command: ops::Command, format: Format) -> Result<ExitCode> {
+fn cmd_ops(config: Option<PathBuf>, store: Option<PathBuf>, command: ops::Command, format: Format, attachment_to: Option<&std::path::Path>) -> Result<ExitCode> {
+    cmd_ops_to(config, store, command, format, attachment_to, std::io::stdout().lock())
+}
+
+/// As `cmd_ops`, printing the records to `out`.
+fn cmd_ops_to(
+    config: Option<PathBuf>,
+    store: Option<PathBuf>,
+    command: ops::Command,
+    format: Format,
+    attachment_to: Option<&std::path::Path>,
+    mut out: impl Write,
+) -> Result<ExitCode> {
     use buergerservice::control::{self, Response};
-    let mut cfg = match &config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    if let Some(path) = store {
-        cfg.store.path = path;
-    }
+    let cfg = load_config(&config, store)?;
     let socket = cfg.control_socket();
     let request = control::Request { by: whoami(), command };
-    let output = match control::call(&socket, &request, None)? {
+    let output = match control::call(&socket, &request, attachment_to)? {
         Some(Response::Ok { output, .. }) => output,
         Some(Response::Error { message }) => anyhow::bail!("{message}"),
         None => {
@@ -369,11 +508,43 @@ fn cmd_ops(config: Option<PathBuf>, store: Option<PathBuf>, command: ops::Comman
         }
     };
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&output.json)?),
-        Format::Text => print!("{}", output.text),
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&output.json)?)?,
+        Format::Text => write!(out, "{}", output.text)?,
     }
+    out.flush()?;
     if let Some(note) = output.note {
         eprintln!("{note}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_config(config: &Option<PathBuf>, store: Option<PathBuf>) -> Result<Config> {
+    let mut cfg = match config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(path) = store {
+        cfg.store.path = path;
+    }
+    Ok(cfg)
+}
+
+/// Restore replaces the store under the daemon's feet: only with the daemon stopped.
+fn cmd_restore(config: Option<PathBuf>, store: Option<PathBuf>, file: &std::path::Path, force: bool, format: Format) -> Result<ExitCode> {
+    let cfg = load_config(&config, store)?;
+    let socket = cfg.control_socket();
+    if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+        anyhow::bail!("a daemon runs on this store (it answers on {}): stop it first (systemctl stop buergerservice), restore, start it again", socket.display());
+    }
+    let report = buergerservice::store::Store::restore(file, &cfg.store.path, force)?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => {
+            println!("restored {} records of {} trees into {} (backup taken {})", report.records, report.trees.len(), report.store.display(), report.created_at);
+            if let Some(old) = &report.moved_aside {
+                println!("the store that was there is kept in {}", old.display());
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

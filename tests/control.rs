@@ -147,3 +147,142 @@ fn a_socket_left_by_a_killed_daemon_does_not_block_the_next_start() {
     assert_eq!(json(&config, &["cases", "list"]).as_array().unwrap().len(), 1);
     second.stop();
 }
+
+fn setup_two_staff(dir: &Path) -> PathBuf {
+    let hours = "mon = [\"08:00-20:00\"]\ntue = [\"08:00-20:00\"]\nwed = [\"08:00-20:00\"]\nthu = [\"08:00-20:00\"]\nfri = [\"08:00-20:00\"]\n";
+    let cfg = format!(
+        "[office]\npilot_start = \"2020-01-01\"\n[store]\npath = \"store\"\n\
+[mailbox]\nkind = \"maildir\"\npath = \"maildir\"\npoll_interval_ms = 100\n[outbox]\nkind = \"directory\"\npath = \"outbox\"\n\
+[[staff]]\nname = \"Petra\"\nemail = \"petra@hochheim.de\"\n{hours}\n[[staff]]\nname = \"Jonas\"\nemail = \"jonas@hochheim.de\"\n{hours}"
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, cfg).unwrap();
+    std::fs::create_dir_all(dir.join("maildir/new")).unwrap();
+    path
+}
+
+fn ok(config: &Path, args: &[&str]) -> String {
+    let out = cli(config, args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The outbox mails (directory transport) whose text contains all of `needles`.
+fn sent_with(dir: &Path, needles: &[&str]) -> usize {
+    std::fs::read_dir(dir.join("outbox"))
+        .map(|d| {
+            d.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                .filter(|m| {
+                    let t = String::from_utf8_lossy(m);
+                    needles.iter().all(|n| t.contains(n))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn case_of(config: &Path, sender: &str) -> Value {
+    let all = json(config, &["cases", "list"]);
+    all.as_array().unwrap().iter().find(|c| c["sender"] == sender).cloned().unwrap_or_else(|| panic!("no case of {sender}: {all}"))
+}
+
+fn files_contain(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            hits.extend(files_contain(&p, needle));
+        } else if std::fs::read(&p).unwrap().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle)) {
+            hits.push(p);
+        }
+    }
+    hits
+}
+
+#[test]
+fn staff_correct_cases_handle_absence_privacy_and_backup_while_the_daemon_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = setup_two_staff(d);
+    let daemon = Daemon::start(&config, d);
+    deliver(d, "anna", "anna.berger@posteo.test", "Personalausweis", "Ich brauche einen neuen Personalausweis. Ich bin werktags ab 17 Uhr zu Hause.\n\nAnna Berger\nLindenweg 7, 65239 Hochheim");
+    deliver(d, "bert", "bert@posteo.test", "Frage", "Guten Tag, ich hätte da mal eine Frage zu einem Schreiben, das ich bekommen habe.");
+    deliver(d, "carla", "carla@posteo.test", "Meldebescheinigung", "Ich brauche eine Meldebescheinigung, montags ab 18 Uhr.");
+    wait_until("three mails handled", Duration::from_secs(30), || processed(d) == 3);
+
+    // Anna books option 2.
+    let anna = case_of(&config, "anna.berger@posteo.test");
+    let anna_id = anna["id"].as_str().unwrap().to_string();
+    let date = jiff::Zoned::now().strftime("%a, %d %b %Y %H:%M:%S %z");
+    let reply = format!("From: anna.berger@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Re: [{anna_id}] Terminvorschlaege\r\nDate: {date}\r\nMessage-ID: <anna-2@test.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n2\r\n");
+    std::fs::write(d.join("maildir/new/anna-2.eml"), reply).unwrap();
+    wait_until("the booking", Duration::from_secs(30), || processed(d) == 4);
+    let booked = json(&config, &["cases", "show", &anna_id]);
+    assert_eq!(booked["status"], "booked", "{booked}");
+    let staff = booked["booking"]["staff"].as_str().unwrap().to_string();
+    let colleague = if staff == "Petra" { "Jonas" } else { "Petra" };
+    let day = booked["booking"]["start"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap()).date().to_string();
+
+    // Her staff member falls ill that day: the colleague takes the visit at the same time.
+    let absent = ok(&config, &["staff", "absent", &staff, "--from", &day, "--to", &day]);
+    assert!(absent.contains(&format!("moved to {colleague}")), "{absent}");
+    let moved = json(&config, &["cases", "show", &anna_id]);
+    assert_eq!(moved["booking"]["staff"], colleague);
+    assert_eq!(moved["booking"]["start"], booked["booking"]["start"], "same time");
+
+    // A note, with who wrote it.
+    let carla_id = case_of(&config, "carla@posteo.test")["id"].as_str().unwrap().to_string();
+    ok(&config, &["cases", "note", &carla_id, "Rückruf", "erbeten"]);
+    let carla = json(&config, &["cases", "show", &carla_id]);
+    let note = carla["history"].as_array().unwrap().iter().find(|e| e["text"] == "Rückruf erbeten").unwrap_or_else(|| panic!("{carla}"));
+    assert!(note["by"].as_str().unwrap().contains("(uid "), "{note}");
+
+    // The unclassified mail goes to the Standesamt: forwarded, and Bert is told.
+    let bert_id = case_of(&config, "bert@posteo.test")["id"].as_str().unwrap().to_string();
+    let wrong = cli(&config, &["cases", "reassign", &bert_id, "standsamt"]);
+    assert!(!wrong.status.success() && String::from_utf8_lossy(&wrong.stderr).contains("standesamt"), "lists the known ids");
+    ok(&config, &["cases", "reassign", &bert_id, "standesamt"]);
+    assert_eq!(json(&config, &["cases", "show", &bert_id])["status"], "forwarded");
+    wait_until("the forward", Duration::from_secs(10), || sent_with(d, &["standesamt@hochheim.de", &bert_id]) >= 1);
+
+    // The office cancels Anna's visit: she gets the calendar cancellation.
+    ok(&config, &["cases", "cancel", &anna_id]);
+    assert_eq!(json(&config, &["cases", "show", &anna_id])["status"], "cancelled");
+    wait_until("the cancellation", Duration::from_secs(10), || sent_with(d, &["anna.berger@posteo.test", "METHOD:CANCEL"]) >= 1);
+
+    // DSGVO: export (0600), then erase; nothing of her is left in the store's files.
+    let export = d.join("anna.json");
+    ok(&config, &["privacy", "export", "--email", "Anna.Berger@posteo.test", "--out", export.to_str().unwrap()]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&export).unwrap().permissions().mode() & 0o777, 0o600);
+    let exported: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    assert_eq!(exported["cases"][0]["id"], anna_id.as_str());
+    assert!(!cli(&config, &["privacy", "erase", "--email", "anna.berger@posteo.test"]).status.success(), "needs --yes");
+    assert!(!cli(&config, &["privacy", "erase", "--email", "standesamt@hochheim.de", "--yes"]).status.success(), "never an office address");
+    let erased = ok(&config, &["privacy", "erase", "--email", "anna.berger@posteo.test", "--yes"]);
+    assert!(erased.contains(&anna_id), "{erased}");
+    for needle in ["anna.berger@posteo.test", "Lindenweg", "Anna Berger"] {
+        assert!(files_contain(&d.join("store"), needle.as_bytes()).is_empty(), "{needle} still in {:?}", files_contain(&d.join("store"), needle.as_bytes()));
+    }
+    let gone = cli(&config, &["cases", "show", &anna_id]);
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("erased"), "{}", String::from_utf8_lossy(&gone.stderr));
+    assert_eq!(json(&config, &["cases", "list"]).as_array().unwrap().len(), 2, "the others are intact");
+    ok(&config, &["privacy", "purge"]);
+
+    // Backup while running; a restore is refused while the daemon holds the store.
+    let backup = d.join("backup.bin");
+    ok(&config, &["store", "backup", backup.to_str().unwrap()]);
+    let refused = cli(&config, &["store", "restore", backup.to_str().unwrap()]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("stop it first"));
+    // The daemon still takes mail after all this.
+    deliver(d, "dora", "dora@posteo.test", "Reisepass", "Ich brauche einen Reisepass, dienstags ab 17 Uhr.");
+    wait_until("a later mail", Duration::from_secs(30), || processed(d) == 5);
+    assert!(daemon.log().contains("control command"));
+    assert!(!daemon.log().contains("anna.berger"), "no address in the log");
+    daemon.stop();
+
+    let restored = d.join("restored");
+    ok(&config, &["store", "restore", backup.to_str().unwrap(), "--store", restored.to_str().unwrap()]);
+    let again = json(&config, &["cases", "list", "--store", restored.to_str().unwrap()]);
+    assert_eq!(again.as_array().unwrap().len(), 2, "the backup holds the two cases of then");
+}

@@ -188,6 +188,7 @@ async fn session(
         }
         let app = &*app;
         crate::daemon::serve_commands(app, store, control);
+        crate::daemon::purge_if_due(app, store)?;
         // Notifications from before this search are answered by it.
         let _ = new_mail_reported(&s);
         // After (re)connecting everything in the folder, later only what is new.

@@ -629,6 +629,17 @@ impl Store {
         Ok(Some((a.parse().map_err(|e| corrupt(key.as_bytes(), e))?, b.parse().map_err(|e| corrupt(key.as_bytes(), e))?)))
     }
 
+    /// The day the retention purge last ran.
+    pub fn last_purge(&self) -> Result<Option<jiff::civil::Date>, StoreError> {
+        let Some(v) = self.meta.get(b"last_purge")? else { return Ok(None) };
+        String::from_utf8_lossy(&v).parse().map(Some).map_err(|e| corrupt(b"last_purge", e))
+    }
+
+    pub fn set_last_purge(&self, day: jiff::civil::Date) -> Result<(), StoreError> {
+        self.meta.insert(b"last_purge", day.to_string().as_bytes())?;
+        Ok(())
+    }
+
     pub fn set_imap_state(&self, folder: &str, validity: u32, last_uid: u32) -> Result<(), StoreError> {
         self.meta.insert(format!("imap:{folder}").as_bytes(), format!("{validity}:{last_uid}").as_bytes())?;
         Ok(())
