@@ -311,7 +311,7 @@ fn run_once(bin: &Path, config: &Path, log: &Path) -> RunStats {
 /// Time from `started` to the last log line containing `what`.
 fn last_logged(log: &Path, what: &str, started: jiff::Timestamp) -> Option<Duration> {
     let text = strip_ansi(&std::fs::read_to_string(log).ok()?);
-    let line = text.lines().filter(|l| l.contains(what)).next_back()?;
+    let line = text.lines().rfind(|l| l.contains(what))?;
     let ts: jiff::Timestamp = line.split_whitespace().next()?.parse().ok()?;
     Duration::try_from(ts.duration_since(started)).ok()
 }

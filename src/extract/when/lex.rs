@@ -101,8 +101,8 @@ pub(crate) fn sentences(n: &Norm) -> Vec<(usize, usize)> {
     let t = n.text.as_bytes();
     let mut cuts: Vec<usize> = Vec::new();
     let mut line_start = 0usize;
-    for i in 0..t.len() {
-        match t[i] {
+    for (i, &byte) in t.iter().enumerate() {
+        match byte {
             b'\n' => {
                 let line = n.text.get(line_start..i).unwrap_or("").trim();
                 let next = n.text.get(i + 1..).unwrap_or("").trim_start();
