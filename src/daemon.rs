@@ -285,6 +285,7 @@ pub fn purge_if_due(app: &App, store: &mut Store) -> Result<(), DaemonError> {
     }
     match crate::ops::purge(store, Timestamp::now(), app.cfg.privacy.retention_days) {
         Ok((purged, _)) => {
+            store.forget_mail_counts_before(today)?;
             store.set_last_purge(today)?;
             store.flush()?;
             tracing::info!(cases = purged.len(), retention_days = app.cfg.privacy.retention_days, "retention purge done");

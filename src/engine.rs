@@ -289,19 +289,7 @@ impl Engine<'_> {
 
     /// Automatic answers this sender got today (new cases and case replies of today).
     fn answers_today(&self, sender: &str, now: &Zoned) -> Result<u32, EngineError> {
-        let today = now.date();
-        let mut n = 0;
-        for id in self.store.cases_from(sender)? {
-            if let Some(case) = self.store.case(id)? {
-                n += case
-                    .history
-                    .iter()
-                    .filter(|e| matches!(e.what, EventKind::Received { .. } | EventKind::MailReceived { .. }))
-                    .filter(|e| e.at.to_zoned(berlin()).date() == today)
-                    .count() as u32;
-            }
-        }
-        Ok(n)
+        Ok(self.store.mails_from_on(sender, now.date())?)
     }
 
     fn recipient<'m>(&self, mail: &'m ParsedMail, lang: Language, sender: &'m str) -> Recipient<'m> {

@@ -368,3 +368,28 @@ fn a_batch_prepared_on_several_threads_is_taken_in_in_arrival_order() {
     buergerservice::daemon::decide_batch(&app, &store, &raws, at("2027-04-06T10:05:00Z"), &mut report).unwrap();
     assert_eq!(store.all_cases().unwrap(), before);
 }
+
+#[test]
+fn a_sender_gets_at_most_five_automatic_answers_a_day_and_more_again_the_next_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    let mail = |i: u32, date: &str| {
+        format!("From: loop@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Ausweis {i}\r\nMessage-ID: <loop-{i}@posteo.test>\r\nDate: {date}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIch brauche einen Personalausweis.\r\n").into_bytes()
+    };
+    for i in 0..6 {
+        engine.process(&mail(i, "Tue, 06 Apr 2027 12:00:00 +0200"), at("2027-04-06T10:00:00Z")).unwrap();
+    }
+    let to_sender = |store: &Store| store.outbox().unwrap().iter().filter(|m| m.to == "loop@posteo.test").count();
+    assert_eq!(to_sender(&store), 5, "the sixth request of the day is kept but not answered");
+    assert_eq!(store.mails_from_on("LOOP@posteo.test", jiff::civil::date(2027, 4, 6)).unwrap(), 6);
+    let sixth = store.case(store.cases_from("loop@posteo.test").unwrap()[5]).unwrap().unwrap();
+    assert!(sixth.history.iter().any(|e| matches!(&e.what, buergerservice::store::EventKind::Flagged { reason } if reason.contains("daily limit"))));
+    // The next day the count starts again; old days' counts can be dropped.
+    engine.process(&mail(6, "Wed, 07 Apr 2027 12:00:00 +0200"), at("2027-04-07T10:00:00Z")).unwrap();
+    assert_eq!(to_sender(&store), 6);
+    assert_eq!(store.forget_mail_counts_before(jiff::civil::date(2027, 4, 7)).unwrap(), 1);
+    assert_eq!(store.mails_from_on("loop@posteo.test", jiff::civil::date(2027, 4, 6)).unwrap(), 0);
+    assert_eq!(store.mails_from_on("loop@posteo.test", jiff::civil::date(2027, 4, 7)).unwrap(), 1);
+}

@@ -283,7 +283,14 @@ pub struct Store {
     mails: sled::Tree,
     outbox: sled::Tree,
     failed: sled::Tree,
+    /// Agenda days as parsed, with the bytes they were parsed from: planning reads the
+    /// whole horizon for every new case, and parsing it again each time was most of the
+    /// planning cost of a backlog drain. A day whose bytes changed is parsed again.
+    agenda_cache: std::sync::Mutex<std::collections::HashMap<Vec<u8>, (sled::IVec, std::sync::Arc<Vec<AgendaEntry>>)>>,
 }
+
+/// Agenda days kept parsed; past this the cache starts over (days long past drop out).
+const AGENDA_CACHE_DAYS: usize = 8192;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -405,6 +412,7 @@ impl Store {
             mails: db.open_tree("mails")?,
             outbox: db.open_tree("outbox")?,
             failed: db.open_tree("failed")?,
+            agenda_cache: Default::default(),
             meta,
             cases,
             db,
@@ -485,6 +493,7 @@ impl Store {
                 };
                 tx_mark_seen(seen, &keys, Some(id))?;
                 mails.insert(raw_key.as_bytes(), mail.raw)?;
+                tx_count_mail(meta, &case.sender, mail.at)?;
                 by_sender.insert(index_key(&case.sender, id), &[])?;
                 if let Applied::Taken { by } = tx_apply(agenda, outbox, &mut case, mail.at, &change)? {
                     // A new case holds nothing yet, so only a booking could collide.
@@ -503,9 +512,9 @@ impl Store {
     pub fn update(&self, id: CaseId, mail: Option<Incoming<'_>>, at: Timestamp, change: &Change) -> Result<Option<Applied>, StoreError> {
         let keys = mail.map(|m| m.keys()).unwrap_or_default();
         let raw_key = mail.map(|m| m.raw_key());
-        let trees = (&self.cases, &self.seen, &self.by_status, &self.agenda, &self.mails, &self.outbox);
+        let trees = (&self.meta, &self.cases, &self.seen, &self.by_status, &self.agenda, &self.mails, &self.outbox);
         trees
-            .transaction(|(cases, seen, by_status, agenda, mails, outbox)| {
+            .transaction(|(meta, cases, seen, by_status, agenda, mails, outbox)| {
                 if tx_seen(seen, &keys)?.is_some() {
                     return Ok(None);
                 }
@@ -521,6 +530,7 @@ impl Store {
                 if let (Some(m), Some(k)) = (mail, &raw_key) {
                     tx_mark_seen(seen, &keys, Some(id))?;
                     mails.insert(k.as_bytes(), m.raw)?;
+                    tx_count_mail(meta, &case.sender, m.at)?;
                 }
                 tx_put_case(cases, by_status, Some(old), &case)?;
                 Ok(Some(outcome))
@@ -555,9 +565,21 @@ impl Store {
     pub fn agenda_between(&self, from: jiff::civil::Date, to: jiff::civil::Date, at: Timestamp) -> Result<Vec<AgendaEntry>, StoreError> {
         let mut out = Vec::new();
         let end = to.tomorrow().unwrap_or(to);
+        let mut cache = self.agenda_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > AGENDA_CACHE_DAYS {
+            cache.clear();
+        }
         for kv in self.agenda.range(from.to_string().as_bytes()..end.to_string().as_bytes()) {
             let (k, v) = kv?;
-            out.extend(from_json::<Vec<AgendaEntry>>(&k, &v)?.into_iter().filter(|e| e.blocks_at(at)));
+            let day = match cache.get(k.as_ref()) {
+                Some((bytes, parsed)) if *bytes == v => parsed.clone(),
+                _ => {
+                    let parsed = std::sync::Arc::new(from_json::<Vec<AgendaEntry>>(&k, &v)?);
+                    cache.insert(k.to_vec(), (v, parsed.clone()));
+                    parsed
+                }
+            };
+            out.extend(day.iter().filter(|e| e.blocks_at(at)).cloned());
         }
         out.sort_by_key(|e| e.slot.start);
         Ok(out)
@@ -627,6 +649,24 @@ impl Store {
         let text = String::from_utf8_lossy(&v);
         let (a, b) = text.split_once(':').ok_or_else(|| corrupt(key.as_bytes(), "expected VALIDITY:UID"))?;
         Ok(Some((a.parse().map_err(|e| corrupt(key.as_bytes(), e))?, b.parse().map_err(|e| corrupt(key.as_bytes(), e))?)))
+    }
+
+    /// Mails taken in on `day` from `sender`'s cases (requests and replies): the loop
+    /// protection's count, one read instead of every case of the sender.
+    pub fn mails_from_on(&self, sender: &str, day: jiff::civil::Date) -> Result<u32, StoreError> {
+        let key = answers_key(sender, day);
+        Ok(self.meta.get(&key)?.map(|v| String::from_utf8_lossy(&v).parse::<u32>()).transpose().map_err(|e| corrupt(&key, e))?.unwrap_or(0))
+    }
+
+    /// Drop the loop-protection counts of days before `day`.
+    pub fn forget_mail_counts_before(&self, day: jiff::civil::Date) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for kv in self.meta.range(b"answers:".to_vec()..format!("answers:{day}").into_bytes()) {
+            let (k, _) = kv?;
+            self.meta.remove(k)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// The day the retention purge last ran.
@@ -746,6 +786,19 @@ impl Store {
             })
             .map_err(tx_err)
     }
+}
+
+/// `answers:<day>:<sender>` → mails taken in from that sender's cases that day (the
+/// loop protection's count; the day first, so old days are dropped by one range).
+fn answers_key(sender: &str, day: jiff::civil::Date) -> Vec<u8> {
+    format!("answers:{day}:{}", sender.to_lowercase()).into_bytes()
+}
+
+fn tx_count_mail(meta: &TransactionalTree, sender: &str, at: Timestamp) -> TxResult<()> {
+    let key = answers_key(sender, at.to_zoned(crate::tz::berlin()).date());
+    let n = meta.get(&key)?.and_then(|v| String::from_utf8_lossy(&v).parse::<u32>().ok()).unwrap_or(0);
+    meta.insert(key, (n + 1).to_string().as_bytes())?;
+    Ok(())
 }
 
 fn tx_seen(seen: &TransactionalTree, keys: &[String]) -> TxResult<Option<Option<CaseId>>> {

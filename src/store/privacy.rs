@@ -326,7 +326,10 @@ impl Store {
             "failed" => key.try_into().is_ok_and(|k| owned.failed.contains(&u64::from_be_bytes(k))),
             "by_sender" | "by_status" => is_case(index_case(key)),
             "seen" => is_case(serde_json::from_slice::<Option<CaseId>>(value).ok().flatten()),
-            "meta" => key == format!("undeliverable:{}", m.address).as_bytes(),
+            "meta" => {
+                key == format!("undeliverable:{}", m.address).as_bytes()
+                    || (key.starts_with(b"answers:") && key.ends_with(format!(":{}", m.address).as_bytes()))
+            }
             _ => false,
         }
     }
