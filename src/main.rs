@@ -7,7 +7,7 @@ use buergerservice::config::Config;
 use buergerservice::extract::when;
 use buergerservice::ops;
 use buergerservice::triage::{self, Triage};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Zoned;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -74,12 +74,8 @@ enum Command {
     Cases {
         #[command(subcommand)]
         action: CasesAction,
-        #[arg(long, global = true)]
-        config: Option<PathBuf>,
-        #[arg(long, global = true)]
-        store: Option<PathBuf>,
-        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        on: OnStore,
     },
     /// Validate config.toml, the rules and the templates; with --connect also log into
     /// IMAP and SMTP and say what worked.
@@ -93,35 +89,22 @@ enum Command {
     Staff {
         #[command(subcommand)]
         action: StaffAction,
-        #[arg(long, global = true)]
-        config: Option<PathBuf>,
-        #[arg(long, global = true)]
-        store: Option<PathBuf>,
-        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        on: OnStore,
     },
     /// Data protection: export or erase what is held about an address; retention purge.
     Privacy {
         #[command(subcommand)]
         action: PrivacyAction,
-        #[arg(long, global = true)]
-        config: Option<PathBuf>,
-        #[arg(long, global = true)]
-        store: Option<PathBuf>,
-        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        on: OnStore,
     },
     /// Backup and restore of the store.
     Store {
         #[command(subcommand)]
         action: StoreAction,
-        #[arg(long, global = true)]
-        config: Option<PathBuf>,
-        /// The store directory (overrides [store] path).
-        #[arg(long, global = true)]
-        store: Option<PathBuf>,
-        #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        on: OnStore,
     },
     /// The day's home visits in time order, with address, persons, concerns, documents.
     Agenda {
@@ -147,6 +130,18 @@ enum Command {
         #[arg(required = true)]
         text: Vec<String>,
     },
+}
+
+/// Where a staff or operator command works, and how it prints.
+#[derive(Args)]
+struct OnStore {
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// The store directory (overrides [store] path).
+    #[arg(long, global = true)]
+    store: Option<PathBuf>,
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Subcommand)]
@@ -282,10 +277,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run { config, once, maildir, outbox_dir, store, demo: None } => cmd_run(config, once, maildir, outbox_dir, store),
         Command::Agenda { config, store, date, staff, format } => {
             let date = date.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()).date());
-            cmd_ops(config, store, ops::Command::Agenda { date, staff }, format, None)
+            cmd_ops(OnStore { config, store, format }, ops::Command::Agenda { date, staff }, None)
         }
         Command::CheckConfig { config, connect } => cmd_check_config(config, connect),
-        Command::Cases { action, config, store, format } => {
+        Command::Cases { action, on } => {
             let command = match action {
                 CasesAction::List { status, department, since } => ops::Command::CasesList { status, department, since },
                 CasesAction::Show { id } => ops::Command::CasesShow { id },
@@ -294,39 +289,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 CasesAction::Done { id } => ops::Command::CasesDone { id },
                 CasesAction::Cancel { id } => ops::Command::CasesCancel { id },
             };
-            cmd_ops(config, store, command, format, None)
+            cmd_ops(on, command, None)
         }
-        Command::Staff { action: StaffAction::Absent { name, from, to }, config, store, format } => {
+        Command::Staff { action: StaffAction::Absent { name, from, to }, on } => {
             if to < from {
                 anyhow::bail!("--to {to} lies before --from {from}");
             }
-            cmd_ops(config, store, ops::Command::StaffAbsent { name, from, to }, format, None)
+            cmd_ops(on, ops::Command::StaffAbsent { name, from, to }, None)
         }
-        Command::Privacy { action, config, store, format } => match action {
+        Command::Privacy { action, on } => match action {
             PrivacyAction::Export { email, out: Some(out) } => {
                 // Personal data: readable by the caller only, and never half-written.
                 let tmp = out.with_extension("part");
                 let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)
                     .with_context(|| format!("creating {}", tmp.display()))?;
-                let code = cmd_ops_to(config, store, ops::Command::PrivacyExport { email }, Format::Json, None, file)?;
+                let code = cmd_ops_to(OnStore { format: Format::Json, ..on }, ops::Command::PrivacyExport { email }, None, file)?;
                 std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
                 eprintln!("written to {}", out.display());
                 Ok(code)
             }
-            PrivacyAction::Export { email, out: None } => cmd_ops(config, store, ops::Command::PrivacyExport { email }, Format::Json, None),
+            PrivacyAction::Export { email, out: None } => cmd_ops(OnStore { format: Format::Json, ..on }, ops::Command::PrivacyExport { email }, None),
             PrivacyAction::Erase { email, yes } => {
                 if !yes {
                     anyhow::bail!("erasing everything held about {email} cannot be undone: add --yes (see `privacy export` first)");
                 }
-                cmd_ops(config, store, ops::Command::PrivacyErase { email }, format, None)
+                cmd_ops(on, ops::Command::PrivacyErase { email }, None)
             }
-            PrivacyAction::Purge => cmd_ops(config, store, ops::Command::PrivacyPurge, format, None),
+            PrivacyAction::Purge => cmd_ops(on, ops::Command::PrivacyPurge, None),
         },
-        Command::Store { action: StoreAction::Backup { file }, config, store, format } => {
+        Command::Store { action: StoreAction::Backup { file }, on } => {
             let file = std::path::absolute(&file).with_context(|| format!("backup file {}", file.display()))?;
-            cmd_ops(config, store, ops::Command::StoreBackup { file: file.clone() }, format, Some(&file))
+            cmd_ops(on, ops::Command::StoreBackup { file: file.clone() }, Some(&file))
         }
-        Command::Store { action: StoreAction::Restore { file, force }, config, store, format } => cmd_restore(config, store, &file, force, format),
+        Command::Store { action: StoreAction::Restore { file, force }, on } => cmd_restore(on, &file, force),
         Command::When { now, text } => {
             let now = now.unwrap_or_else(|| Zoned::now().with_time_zone(buergerservice::tz::berlin()));
             let a = when::availability(&text.join(" "), &now);
@@ -476,20 +471,14 @@ fn spawn_watchdog() {
 
 /// A staff or operator command: sent to the running daemon over its control socket, or
 /// (no daemon) run here on the store directly.
-fn cmd_ops(config: Option<PathBuf>, store: Option<PathBuf>, command: ops::Command, format: Format, attachment_to: Option<&std::path::Path>) -> Result<ExitCode> {
-    cmd_ops_to(config, store, command, format, attachment_to, std::io::stdout().lock())
+fn cmd_ops(on: OnStore, command: ops::Command, attachment_to: Option<&std::path::Path>) -> Result<ExitCode> {
+    cmd_ops_to(on, command, attachment_to, std::io::stdout().lock())
 }
 
 /// As `cmd_ops`, printing the records to `out`.
-fn cmd_ops_to(
-    config: Option<PathBuf>,
-    store: Option<PathBuf>,
-    command: ops::Command,
-    format: Format,
-    attachment_to: Option<&std::path::Path>,
-    mut out: impl Write,
-) -> Result<ExitCode> {
+fn cmd_ops_to(on: OnStore, command: ops::Command, attachment_to: Option<&std::path::Path>, mut out: impl Write) -> Result<ExitCode> {
     use buergerservice::control::{self, Response};
+    let OnStore { config, store, format } = on;
     let cfg = load_config(&config, store)?;
     let socket = cfg.control_socket();
     let request = control::Request { by: whoami(), command };
@@ -530,7 +519,8 @@ fn load_config(config: &Option<PathBuf>, store: Option<PathBuf>) -> Result<Confi
 }
 
 /// Restore replaces the store under the daemon's feet: only with the daemon stopped.
-fn cmd_restore(config: Option<PathBuf>, store: Option<PathBuf>, file: &std::path::Path, force: bool, format: Format) -> Result<ExitCode> {
+fn cmd_restore(on: OnStore, file: &std::path::Path, force: bool) -> Result<ExitCode> {
+    let OnStore { config, store, format } = on;
     let cfg = load_config(&config, store)?;
     let socket = cfg.control_socket();
     if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
