@@ -43,11 +43,6 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether the command only reads (it may then also run on a copy of the store).
-    pub fn read_only(&self) -> bool {
-        matches!(self, Command::CasesList { .. } | Command::CasesShow { .. } | Command::Agenda { .. } | Command::PrivacyExport { .. } | Command::StoreBackup { .. })
-    }
-
     /// The command's name for logs (no arguments: they may hold personal data).
     pub fn name(&self) -> &'static str {
         match self {
