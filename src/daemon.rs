@@ -318,11 +318,15 @@ pub async fn run(app: &mut App, store: &mut Store, once: bool, control: &Control
 pub struct Chores {
     deliverer: Deliverer,
     next_slow: std::time::Instant,
+    /// The waiting list is planned again only when capacity may have freed up since the
+    /// last time: (day, the store's release count, the next hold expiry then). Planning
+    /// thousands of waiting cases every minute for nothing stalled the intake.
+    waitlist_seen: Option<(jiff::civil::Date, u64, Option<Timestamp>)>,
 }
 
 impl Chores {
     pub fn new(app: &App) -> Result<Chores, DaemonError> {
-        Ok(Chores { deliverer: app.deliverer()?, next_slow: std::time::Instant::now() })
+        Ok(Chores { deliverer: app.deliverer()?, next_slow: std::time::Instant::now(), waitlist_seen: None })
     }
 
     pub async fn run(&mut self, app: &App, store: &Store, report: &mut RunReport) -> Result<(), DaemonError> {
@@ -335,7 +339,15 @@ impl Chores {
             let engine = app.engine(store);
             let lead = jiff::SignedDuration::from_hours(app.cfg.daemon.reminder_lead_hours);
             let reminded = engine.queue_reminders(&now, lead)?;
-            let promoted = engine.promote_waitlist(&now)?;
+            let promoted = if self.capacity_may_have_freed(store, &now) {
+                let promoted = engine.promote_waitlist(&now)?;
+                let horizon = app.planning.horizon_days + app.planning.waitlist_search_days + 1;
+                let to = now.date().saturating_add(jiff::Span::new().days(horizon));
+                self.waitlist_seen = Some((now.date(), store.released(), store.next_hold_expiry(now.date(), to, now.timestamp())?));
+                promoted
+            } else {
+                Vec::new()
+            };
             for case in &promoted {
                 tracing::info!(%case, "waiting list: slots found, proposals sent");
             }
@@ -345,6 +357,15 @@ impl Chores {
             }
         }
         Ok(())
+    }
+
+    /// A new day (the horizon moved), a change that released agenda entries, or a hold
+    /// that ran out since the waiting list was last planned.
+    fn capacity_may_have_freed(&self, store: &Store, now: &Zoned) -> bool {
+        match self.waitlist_seen {
+            None => true,
+            Some((day, released, expiry)) => day != now.date() || released != store.released() || expiry.is_some_and(|t| t <= now.timestamp()),
+        }
     }
 
     async fn deliver(&mut self, store: &Store, report: &mut RunReport) -> Result<(), DaemonError> {

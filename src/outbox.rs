@@ -39,6 +39,16 @@ pub struct DeliveryReport {
     pub waiting: usize,
 }
 
+/// Why a mail did not go out.
+enum Failure {
+    /// 5xx or an unusable address: for good.
+    Refused(String),
+    /// 4xx or a local error: this mail again later.
+    Deferred(String),
+    /// No SMTP reply at all: the server is down or unreachable.
+    Unreachable(String),
+}
+
 pub struct Deliverer {
     transport: Transport,
     from: Address,
@@ -46,6 +56,10 @@ pub struct Deliverer {
     retry_max: Duration,
     /// outbox id → (failed attempts, not before)
     backoff: HashMap<u64, (u32, Instant)>,
+    /// The server could not be reached at all: (failed rounds, not before). While it is
+    /// down the outbox is not walked mail by mail (thousands of doomed connection
+    /// attempts, and a warning each).
+    server_down: Option<(u32, Instant)>,
     telemetry: std::sync::Arc<crate::telemetry::Telemetry>,
 }
 
@@ -109,7 +123,7 @@ impl Deliverer {
             OutboxConfig::Smtp(c) => Transport::Smtp(smtp_transport(c).map_err(OutboxError::Config)?),
         };
         let from = from.parse().map_err(|e| OutboxError::Config(format!("mail.address {from:?}: {e}")))?;
-        Ok(Deliverer { transport, from, retry_min, retry_max, backoff: HashMap::new(), telemetry: Default::default() })
+        Ok(Deliverer { transport, from, retry_min, retry_max, backoff: HashMap::new(), server_down: None, telemetry: Default::default() })
     }
 
     /// Count sent and failed replies and the outbox's depth and age into `telemetry`.
@@ -128,18 +142,26 @@ impl Deliverer {
         let mut report = DeliveryReport::default();
         let mut since_flush = 0;
         let mut after = None;
-        loop {
-            let page = store.outbox_page(after, PAGE)?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            self.deliver_page(store, page, &mut report, &mut since_flush).await?;
+        let (depth, _) = store.outbox_stats()?;
+        if self.server_down.is_some_and(|(_, not_before)| Instant::now() < not_before) {
+            report.waiting = depth as usize;
+        } else {
+            loop {
+                let page = store.outbox_page(after, PAGE)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                if !self.deliver_page(store, page, &mut report, &mut since_flush).await? {
+                    break;
+                }
+            }
         }
         let (depth, oldest) = store.outbox_stats()?;
         self.telemetry.outbox(depth, oldest);
         Ok(report)
     }
 
-    async fn deliver_page(&mut self, store: &Store, page: Vec<crate::store::OutgoingMail>, report: &mut DeliveryReport, since_flush: &mut usize) -> Result<(), OutboxError> {
+    /// `false`: the server is unreachable, the round ends here.
+    async fn deliver_page(&mut self, store: &Store, page: Vec<crate::store::OutgoingMail>, report: &mut DeliveryReport, since_flush: &mut usize) -> Result<bool, OutboxError> {
         const FLUSH_EVERY: usize = 50;
         let now = Instant::now();
         let mut due = Vec::new();
@@ -168,10 +190,19 @@ impl Deliverer {
         let mut results = futures_util::stream::iter(due)
             .map(|(mail, to)| async move {
                 let result = match Envelope::new(Some(from.clone()), vec![to]) {
-                    Err(e) => Err((true, e.to_string())),
+                    Err(e) => Err(Failure::Refused(e.to_string())),
                     Ok(envelope) => match transport {
-                        Transport::Directory(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (false, e.to_string())),
-                        Transport::Smtp(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| (e.is_permanent(), e.to_string())),
+                        Transport::Directory(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| Failure::Deferred(e.to_string())),
+                        Transport::Smtp(t) => t.send_raw(&envelope, &mail.message).await.map(|_| ()).map_err(|e| {
+                            if e.is_permanent() {
+                                Failure::Refused(e.to_string())
+                            } else if e.status().is_none() && !e.is_client() && !e.is_response() {
+                                // No SMTP reply at all (refused, reset, TLS): the server, not the mail.
+                                Failure::Unreachable(e.to_string())
+                            } else {
+                                Failure::Deferred(e.to_string())
+                            }
+                        }),
                     },
                 };
                 (mail, result)
@@ -180,6 +211,9 @@ impl Deliverer {
         while let Some((mail, result)) = results.next().await {
             match result {
                 Ok(()) => {
+                    if self.server_down.take().is_some() {
+                        tracing::info!("SMTP server reachable again");
+                    }
                     store.mark_sent(mail.id, Timestamp::now())?;
                     self.backoff.remove(&mail.id);
                     tracing::info!(case = %mail.case, outbox_id = mail.id, "reply delivered");
@@ -191,14 +225,25 @@ impl Deliverer {
                         *since_flush = 0;
                     }
                 }
-                Err((true, why)) => {
+                Err(Failure::Refused(why)) => {
                     store.mark_failed(mail.id, Timestamp::now(), &why)?;
                     self.backoff.remove(&mail.id);
                     tracing::warn!(case = %mail.case, outbox_id = mail.id, "reply refused for good: {why}");
                     report.failed += 1;
                     self.telemetry.reply_failed();
                 }
-                Err((false, why)) => {
+                Err(Failure::Unreachable(why)) => {
+                    let rounds = self.server_down.map_or(0, |(n, _)| n) + 1;
+                    let delay = self.retry_min.saturating_mul(1 << rounds.min(16)).min(self.retry_max);
+                    if self.server_down.is_none() {
+                        tracing::warn!(retry_in_secs = delay.as_secs(), "SMTP server unreachable, replies wait in the outbox: {why}");
+                    }
+                    self.server_down = Some((rounds, Instant::now() + delay));
+                    report.deferred += 1;
+                    // Sends still in flight are dropped unanswered: they stay queued.
+                    return Ok(false);
+                }
+                Err(Failure::Deferred(why)) => {
                     let attempts = self.backoff.get(&mail.id).map_or(0, |(n, _)| *n) + 1;
                     let delay = self.retry_min.saturating_mul(1 << attempts.min(16)).min(self.retry_max);
                     self.backoff.insert(mail.id, (attempts, Instant::now() + delay));
@@ -209,11 +254,11 @@ impl Deliverer {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
-    /// The soonest time a deferred mail may be retried.
+    /// The soonest time a deferred mail (or the unreachable server) may be tried again.
     pub fn next_retry(&self) -> Option<Instant> {
-        self.backoff.values().map(|(_, t)| *t).min()
+        self.backoff.values().map(|(_, t)| *t).chain(self.server_down.map(|(_, t)| t)).min()
     }
 }

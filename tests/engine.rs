@@ -393,3 +393,24 @@ fn a_sender_gets_at_most_five_automatic_answers_a_day_and_more_again_the_next_da
     assert_eq!(store.mails_from_on("loop@posteo.test", jiff::civil::date(2027, 4, 6)).unwrap(), 0);
     assert_eq!(store.mails_from_on("loop@posteo.test", jiff::civil::date(2027, 4, 7)).unwrap(), 1);
 }
+
+#[test]
+fn capacity_is_reported_freed_by_bookings_and_expiring_holds_not_by_new_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = app();
+    let engine = app.engine(&store);
+    let out = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap();
+    let Outcome::Created { case, .. } = out else { panic!("{out:?}") };
+    // A new request only takes capacity: the waiting list need not be planned again.
+    assert_eq!(store.released(), 0);
+    let (from, to) = (jiff::civil::date(2027, 4, 6), jiff::civil::date(2028, 6, 1));
+    let expiry = store.next_hold_expiry(from, to, at("2027-04-06T06:46:00Z")).unwrap();
+    assert_eq!(expiry, Some(at("2027-04-09T06:45:00Z")), "held for hold_hours (72)");
+    // Booking one option releases the other two holds.
+    let (_, proposal_id, _) = read(&store.outbox().unwrap()[0].message);
+    let two = reply("Sabine Wendel <sabine.wendel@posteo.de>", &format!("Re: [{case}] Termine"), &proposal_id, "r1@posteo.de", "2");
+    assert_eq!(engine.process(&two, at("2027-04-06T10:01:00Z")).unwrap(), Outcome::Booked { case });
+    assert_eq!(store.released(), 1);
+    assert_eq!(store.next_hold_expiry(from, to, at("2027-04-06T10:02:00Z")).unwrap(), None, "no hold left");
+}

@@ -286,6 +286,10 @@ pub struct Store {
     /// Agenda days as parsed, with the bytes they were parsed from: planning reads the
     /// whole horizon for every new case, and parsing it again each time was most of the
     /// planning cost of a backlog drain. A day whose bytes changed is parsed again.
+    /// Bumped whenever a change may have freed agenda capacity (a booking, cancellation,
+    /// move or new proposal releases holds; an erasure frees slots): the waiting list is
+    /// planned again only then, or when a hold expires.
+    released: std::sync::atomic::AtomicU64,
     agenda_cache: std::sync::Mutex<std::collections::HashMap<Vec<u8>, (sled::IVec, std::sync::Arc<Vec<AgendaEntry>>)>>,
 }
 
@@ -413,6 +417,7 @@ impl Store {
             outbox: db.open_tree("outbox")?,
             failed: db.open_tree("failed")?,
             agenda_cache: Default::default(),
+            released: Default::default(),
             meta,
             cases,
             db,
@@ -510,6 +515,26 @@ impl Store {
     /// writes nothing and returns `Taken`: of concurrent bookings of one slot exactly
     /// one wins. A mail already taken in is not applied twice (`Ok(None)`).
     pub fn update(&self, id: CaseId, mail: Option<Incoming<'_>>, at: Timestamp, change: &Change) -> Result<Option<Applied>, StoreError> {
+        let applied = self.update_inner(id, mail, at, change)?;
+        let frees = change.cancel || change.book.is_some() || change.hold.is_some() || change.move_booking.is_some();
+        if frees && applied == Some(Applied::Done) {
+            self.note_released();
+        }
+        Ok(applied)
+    }
+
+    /// A change may have freed agenda capacity.
+    pub(crate) fn note_released(&self) {
+        self.released.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Changes so far that may have freed agenda capacity (see [`Store::next_hold_expiry`]
+    /// for the other way capacity frees up).
+    pub fn released(&self) -> u64 {
+        self.released.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn update_inner(&self, id: CaseId, mail: Option<Incoming<'_>>, at: Timestamp, change: &Change) -> Result<Option<Applied>, StoreError> {
         let keys = mail.map(|m| m.keys()).unwrap_or_default();
         let raw_key = mail.map(|m| m.raw_key());
         let trees = (&self.meta, &self.cases, &self.seen, &self.by_status, &self.agenda, &self.mails, &self.outbox);
@@ -583,6 +608,12 @@ impl Store {
         }
         out.sort_by_key(|e| e.slot.start);
         Ok(out)
+    }
+
+    /// When the first hold still live at `at` between `from` and `to` runs out: its slot
+    /// becomes free then.
+    pub fn next_hold_expiry(&self, from: jiff::civil::Date, to: jiff::civil::Date, at: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.agenda_between(from, to, at)?.iter().filter_map(|e| e.hold_until).min())
     }
 
     /// Booked visits (no holds) on `day`, all staff, in time order.

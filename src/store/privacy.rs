@@ -544,6 +544,9 @@ impl Store {
 
     /// Apply the plan in one transaction over every tree it touches, then flush.
     fn apply(&self, plan: &Plan, erasure: &mut Erasure) -> Result<(), StoreError> {
+        if erasure.freed_slots > 0 {
+            self.note_released();
+        }
         let mut trees = Vec::new();
         let mut ops = Vec::new();
         for (name, changes) in &plan.trees {
