@@ -197,6 +197,7 @@ async fn session(
         uids.retain(|u| full_scan || *u > last);
         uids.sort_unstable();
         full_scan = false;
+        let mut reported = false;
         for chunk in uids.chunks(BATCH) {
             if control.stopping() {
                 break;
@@ -221,6 +222,9 @@ async fn session(
             store.flush()?;
             move_mails(&mut s, &processed, &cfg.processed_folder, has_move).await.map_err(imap)?;
             move_mails(&mut s, &quarantine, &cfg.quarantine_folder, has_move).await.map_err(imap)?;
+            // Every moved mail comes back as an untagged EXPUNGE, which async-imap queues
+            // without bound: read them per batch, or a backlog's worth piles up in memory.
+            reported |= new_mail_reported(&s);
         }
         if !control.stopping() {
             app.telemetry.fetched(Timestamp::now());
@@ -233,7 +237,7 @@ async fn session(
         // Mail that arrived while we were busy is reported in the responses to our own
         // commands (async-imap queues those), and Dovecot does not repeat it when IDLE
         // starts: without this check it waited for the next IDLE renewal (30 s).
-        if !once && new_mail_reported(&s) {
+        if !once && (new_mail_reported(&s) || reported) {
             continue;
         }
         if once {
