@@ -103,6 +103,7 @@ impl App {
             own_address: &self.cfg.mail.address,
             max_replies_per_sender_per_day: self.cfg.daemon.max_replies_per_sender_per_day,
             staff_address: self.cfg.mail.staff_address.as_deref(),
+            agenda_memo: Default::default(),
         }
     }
 

@@ -124,6 +124,10 @@ pub struct Engine<'a> {
     pub max_replies_per_sender_per_day: u32,
     /// Where notices for staff go (quarantined mail); none: only flagged in the store.
     pub staff_address: Option<&'a str>,
+    /// The agenda as planned against, kept while only new requests come in (they add
+    /// holds, which are added here too); any other change drops it. Reading the agenda
+    /// afresh for every mail made a backlog's drain quadratic in its size.
+    pub(crate) agenda_memo: std::cell::RefCell<Option<(jiff::civil::Date, Agenda)>>,
 }
 
 /// Senders that must never get an automatic answer (RFC 3834 section 2).
@@ -149,6 +153,12 @@ fn slot_of(p: &schedule::Proposal, t: &Facts) -> Slot {
 /// The RFC 5546 SEQUENCE of the case's current invitation: one up per move or cancel.
 pub(crate) fn visit_sequence(case: &Case) -> u32 {
     case.history.iter().filter(|e| matches!(e.what, EventKind::Moved { .. } | EventKind::Cancelled)).count() as u32
+}
+
+/// A stored slot as the planner's busy time.
+fn busy_of(slot: Slot) -> Busy {
+    let civil = |t: Timestamp| t.to_zoned(berlin()).datetime();
+    Busy { staff: slot.staff, start: civil(slot.start), end: civil(slot.end), district: slot.district, street: slot.street }
 }
 
 /// The visit address as one line for mails, invitations and the staff agenda; the town
@@ -318,10 +328,38 @@ impl Engine<'_> {
             if Some(e.case) == except {
                 continue;
             }
-            let civil = |t: Timestamp| t.to_zoned(berlin()).datetime();
-            agenda.add(Busy { staff: e.slot.staff, start: civil(e.slot.start), end: civil(e.slot.end), district: e.slot.district, street: e.slot.street });
+            agenda.add(busy_of(e.slot));
         }
         Ok(agenda)
+    }
+
+    /// Plan for a case that holds nothing (a new request, a waiting case) against the
+    /// memo of the agenda, read once.
+    fn plan_unheld(&self, t: &Facts, now: &Zoned) -> Result<Plan, EngineError> {
+        let mut memo = self.agenda_memo.borrow_mut();
+        if memo.as_ref().is_none_or(|(day, _)| *day != now.date()) {
+            *memo = Some((now.date(), self.agenda(now, None)?));
+        }
+        let Some((_, agenda)) = memo.as_ref() else { return self.plan(t, &t.availability, now, None) };
+        let req = triage::visit_request(self.rules, &t.concerns, t.persons, t.address.as_ref(), &t.availability);
+        Ok(schedule::propose(self.planning, agenda, &req, now))
+    }
+
+    /// The slots just held for a case, added to the memo (no-op without one).
+    fn memo_held(&self, plan: &Plan, t: &Facts) {
+        if plan.waitlisted {
+            return;
+        }
+        if let Some((_, agenda)) = self.agenda_memo.borrow_mut().as_mut() {
+            for p in &plan.proposals {
+                agenda.add(busy_of(slot_of(p, t)));
+            }
+        }
+    }
+
+    /// Something other than new holds changed the agenda: read it afresh next time.
+    fn forget_agenda(&self) {
+        self.agenda_memo.replace(None);
     }
 
     pub(crate) fn plan(&self, t: &Facts, availability: &Availability, now: &Zoned, except: Option<CaseId>) -> Result<Plan, EngineError> {
@@ -384,7 +422,7 @@ impl Engine<'_> {
         let bb = self.buergerbuero_concerns(&facts);
         let specialists = self.specialist_departments(&facts);
         let unclassified = bb.is_empty() && specialists.is_empty();
-        let plan = if bb.is_empty() { None } else { Some(self.plan(&facts, &facts.availability, now, None)?) };
+        let plan = if bb.is_empty() { None } else { Some(self.plan_unheld(&facts, now)?) };
         let summary = forward_summary(t, sender, now);
         let new = NewCase { sender: sender.to_string(), triage: serde_json::to_value(t).unwrap_or_default() };
         let (case, created) = self.store.create_case(incoming, &new, |id| {
@@ -431,11 +469,15 @@ impl Engine<'_> {
         if !created {
             return Ok(Outcome::AlreadyDone { case: Some(case) });
         }
+        if let Some(plan) = &plan {
+            self.memo_held(plan, &facts);
+        }
         let status = self.store.case(case)?.map_or(Status::New, |c| c.status);
         Ok(Outcome::Created { case, status })
     }
 
     fn case_reply(&self, case: &Case, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned) -> Result<Outcome, EngineError> {
+        self.forget_agenda();
         let at = now.timestamp();
         // Only the case's own sender may book, move or cancel it.
         let from_owner = case.sender.eq_ignore_ascii_case(sender)
@@ -621,13 +663,15 @@ impl Engine<'_> {
         for id in ids {
             let Some(case) = self.store.case(id)? else { continue };
             let facts = Facts::from_stored(&case.triage);
-            let plan = self.plan(&facts, &facts.availability, now, Some(id))?;
+            // A waiting case holds nothing: the memo needs no exception for it.
+            let plan = self.plan_unheld(&facts, now)?;
             if plan.waitlisted || plan.proposals.is_empty() {
                 continue;
             }
             let to = Recipient { address: &case.sender, name: None, lang: facts.language, in_reply_to: case.message_id.as_deref() };
             let change = self.offer(id, &to, &facts, &plan, Apology::None, now)?;
             self.store.update(id, None, now.timestamp(), &change)?;
+            self.memo_held(&plan, &facts);
             out.push(id);
         }
         Ok(out)

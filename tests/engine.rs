@@ -414,3 +414,31 @@ fn capacity_is_reported_freed_by_bookings_and_expiring_holds_not_by_new_requests
     assert_eq!(store.released(), 1);
     assert_eq!(store.next_hold_expiry(from, to, at("2027-04-06T10:02:00Z")).unwrap(), None, "no hold left");
 }
+
+#[test]
+fn planning_against_the_kept_agenda_proposes_exactly_what_a_fresh_read_would() {
+    let mails: Vec<Vec<u8>> = (0..30)
+        .map(|i| {
+            let wish = ["donnerstags ab 18 Uhr", "werktags ab 17 Uhr", "am Samstag vormittags", "jederzeit"][i % 4];
+            format!("From: m{i}@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Ausweis\r\nMessage-ID: <memo-{i}@posteo.test>\r\nDate: Tue, 06 Apr 2027 08:00:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIch brauche einen Personalausweis, {wish}.\r\n").into_bytes()
+        })
+        .collect();
+    let app = app();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (kept, fresh) = (Store::open(a.path()).unwrap(), Store::open(b.path()).unwrap());
+    let one_engine = app.engine(&kept);
+    for m in &mails {
+        one_engine.process(m, at("2027-04-06T06:00:00Z")).unwrap();
+        app.engine(&fresh).process(m, at("2027-04-06T06:00:00Z")).unwrap();
+    }
+    let slots = |s: &Store| s.all_cases().unwrap().iter().map(|c| (c.status, c.proposed_slots().to_vec())).collect::<Vec<_>>();
+    let (k, f) = (slots(&kept), slots(&fresh));
+    assert_eq!(k, f);
+    assert!(k.iter().all(|(_, p)| p.len() == 3), "every household got three options");
+    // No two households were offered the same slot.
+    let mut all: Vec<_> = k.iter().flat_map(|(_, p)| p.iter().map(|s| (s.staff.clone(), s.start))).collect();
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), n);
+}
