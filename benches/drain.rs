@@ -377,6 +377,10 @@ fn bench_drain(a: &Args, rt: &tokio::runtime::Runtime, n: usize, run: &str) -> D
     // Make sure the Maildir exists (Dovecot creates it on first SELECT) and is empty.
     let left = rt.block_on(inbox_count(a.imap_port, "INBOX"));
     assert_eq!(left, 0, "the INBOX must be empty before seeding");
+    // The mail server still delivering an earlier phase's replies (Postfix → LMTP →
+    // Dovecot) slowed both the raw fetch and the drain 3–5× in a run: start idle.
+    let left = wait_postfix_idle(&a.dir, Duration::from_secs(300));
+    say(&format!("{run}: postfix queue before: {left}"));
     let t = Instant::now();
     let bytes = seed_maildir(&a.dir, run, n, &mails);
     say(&format!("{run}: seeded {n} mails ({:.1} MiB) in {:.2?}", bytes as f64 / 1048576.0, t.elapsed()));
