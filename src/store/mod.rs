@@ -290,8 +290,11 @@ pub struct Store {
     /// move or new proposal releases holds; an erasure frees slots): the waiting list is
     /// planned again only then, or when a hold expires.
     released: std::sync::atomic::AtomicU64,
-    agenda_cache: std::sync::Mutex<std::collections::HashMap<Vec<u8>, (sled::IVec, std::sync::Arc<Vec<AgendaEntry>>)>>,
+    agenda_cache: std::sync::Mutex<std::collections::HashMap<Vec<u8>, ParsedDay>>,
 }
+
+/// An agenda day's stored bytes and what they parse to.
+type ParsedDay = (sled::IVec, std::sync::Arc<Vec<AgendaEntry>>);
 
 /// Agenda days kept parsed; past this the cache starts over (days long past drop out).
 const AGENDA_CACHE_DAYS: usize = 8192;
