@@ -133,6 +133,16 @@ pub async fn serve(listener: tokio::net::UnixListener, control: std::sync::Arc<c
     }
 }
 
+/// Who made a change, for the case history: the name the client gave (may be empty)
+/// and the uid the kernel vouches for.
+pub fn actor(name: &str, uid: u32) -> String {
+    if name.is_empty() {
+        format!("uid {uid}")
+    } else {
+        format!("{name} (uid {uid})")
+    }
+}
+
 /// Longest request line accepted (a note is short; this bounds a confused client).
 const MAX_REQUEST: u64 = 1024 * 1024;
 
@@ -149,7 +159,7 @@ async fn handle(stream: tokio::net::UnixStream, queue: &Queue) -> std::io::Resul
         Err(e) => (Response::Error { message: format!("unreadable request: {e}") }, None),
         Ok(mut request) => {
             if let Some(uid) = uid {
-                request.by = format!("{} (uid {uid})", request.by);
+                request.by = actor(&request.by, uid);
             }
             tracing::info!(op = request.command.name(), "control command");
             let (tx, rx) = oneshot::channel();

@@ -490,7 +490,7 @@ fn cmd_ops_to(on: OnStore, command: ops::Command, attachment_to: Option<&std::pa
             // starts meanwhile out until we are done).
             let app = buergerservice::daemon::App::load(cfg, config.is_none())?;
             let mut store = open_store(&app.cfg.store.path).with_context(|| format!("no daemon answers on {}", socket.display()))?;
-            let by = format!("{} (uid {})", request.by, own_uid());
+            let by = control::actor(&request.by, own_uid());
             let output = ops::execute(&app, &mut store, &request.command, &by, jiff::Timestamp::now())?;
             store.flush()?;
             output
@@ -539,12 +539,10 @@ fn cmd_restore(on: OnStore, file: &std::path::Path, force: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// Who runs the CLI, for the case history: the user behind sudo, else the login name.
+/// Who runs the CLI, for the case history: the user behind sudo, else the login name
+/// (empty when unknown: the uid is added where it is known for sure).
 fn whoami() -> String {
-    ["SUDO_USER", "USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| format!("uid {}", own_uid()))
+    ["SUDO_USER", "USER", "LOGNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty())).unwrap_or_default()
 }
 
 fn own_uid() -> u32 {

@@ -162,7 +162,7 @@ pub fn execute(app: &App, store: &mut Store, command: &Command, by: &str, now: T
                     AbsenceOutcome::Reproposed { waitlisted: false } => "visit withdrawn, apology with new proposals sent".into(),
                     AbsenceOutcome::Reproposed { waitlisted: true } => "visit withdrawn, apology sent, on the waiting list".into(),
                     AbsenceOutcome::ReleasedUntold => "visit withdrawn; NO usable address: please call the household".into(),
-                    AbsenceOutcome::HoldKept => "proposal still open; a colleague takes it if picked".into(),
+                    AbsenceOutcome::HoldKept => "proposal still open; if picked, a colleague free then takes it, else the household gets new proposals".into(),
                     AbsenceOutcome::AlreadyBegun => "visit already begun: please settle by hand".into(),
                     AbsenceOutcome::Flagged => "agenda and case disagree: flagged for a look".into(),
                 };
