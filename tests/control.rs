@@ -74,7 +74,8 @@ fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
 }
 
 fn cli(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_buergerservice")).args(args).args(["--config", config.to_str().unwrap()]).output().unwrap()
+    // The staff member as sudo reports them; the daemon adds the uid it sees.
+    Command::new(env!("CARGO_BIN_EXE_buergerservice")).args(args).args(["--config", config.to_str().unwrap()]).env("SUDO_USER", "petra.m").output().unwrap()
 }
 
 fn json(config: &Path, args: &[&str]) -> Value {
@@ -235,7 +236,7 @@ fn staff_correct_cases_handle_absence_privacy_and_backup_while_the_daemon_runs()
     ok(&config, &["cases", "note", &carla_id, "Rückruf", "erbeten"]);
     let carla = json(&config, &["cases", "show", &carla_id]);
     let note = carla["history"].as_array().unwrap().iter().find(|e| e["text"] == "Rückruf erbeten").unwrap_or_else(|| panic!("{carla}"));
-    assert!(note["by"].as_str().unwrap().contains("(uid "), "{note}");
+    assert!(note["by"].as_str().unwrap().starts_with("petra.m (uid "), "who wrote it, and the uid the daemon saw: {note}");
 
     // The unclassified mail goes to the Standesamt: forwarded, and Bert is told.
     let bert_id = case_of(&config, "bert@posteo.test")["id"].as_str().unwrap().to_string();
