@@ -425,6 +425,8 @@ impl Engine<'_> {
         let plan = if bb.is_empty() { None } else { Some(self.plan_unheld(&facts, now)?) };
         let summary = forward_summary(t, sender, now);
         let new = NewCase { sender: sender.to_string(), triage: serde_json::to_value(t).unwrap_or_default() };
+        // The status the committed decision gave (the closure may run again on conflict).
+        let decided = std::cell::Cell::new(Status::New);
         let (case, created) = self.store.create_case(incoming, &new, |id| {
             let compose = || -> Result<Change, crate::reply::ReplyError> {
                 let mut change = Change {
@@ -464,7 +466,9 @@ impl Engine<'_> {
                 }
                 Ok(change)
             };
-            compose().map_err(|e| e.to_string())
+            let change = compose().map_err(|e| e.to_string())?;
+            decided.set(change.status.unwrap_or(Status::New));
+            Ok(change)
         })?;
         if !created {
             return Ok(Outcome::AlreadyDone { case: Some(case) });
@@ -472,8 +476,7 @@ impl Engine<'_> {
         if let Some(plan) = &plan {
             self.memo_held(plan, &facts);
         }
-        let status = self.store.case(case)?.map_or(Status::New, |c| c.status);
-        Ok(Outcome::Created { case, status })
+        Ok(Outcome::Created { case, status: decided.get() })
     }
 
     fn case_reply(&self, case: &Case, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned) -> Result<Outcome, EngineError> {
