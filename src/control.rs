@@ -113,7 +113,15 @@ pub fn bind(path: &Path) -> Result<tokio::net::UnixListener, ControlError> {
     Ok(listener)
 }
 
-/// Accept clients until the process ends; each request becomes a [`Job`] on `queue`.
+/// Bind the socket and serve it on the current tokio runtime.
+pub fn listen(path: &Path, control: std::sync::Arc<crate::daemon::Control>) -> Result<(), ControlError> {
+    let listener = bind(path)?;
+    tokio::spawn(serve(listener, control));
+    Ok(())
+}
+
+/// Accept clients until the process ends; each request becomes a [`Job`] on the
+/// daemon's command queue.
 pub async fn serve(listener: tokio::net::UnixListener, control: std::sync::Arc<crate::daemon::Control>) {
     loop {
         let (stream, _) = match listener.accept().await {

@@ -123,22 +123,15 @@ pub struct RunReport {
     pub delivered: DeliveryReport,
 }
 
-/// Decide one raw mail: case, events and replies are written to the store in one
-/// transaction, but not yet flushed. The caller flushes once per batch of mails and
-/// only then moves them out of the inbox (a disk sync per mail could not keep up with a
-/// backlog).
-pub fn decide(app: &App, store: &Store, raw: &[u8], now: Timestamp, report: &mut RunReport) -> Result<Disposition, DaemonError> {
-    Ok(decide_batch(app, store, &[raw], now, report)?.remove(0))
-}
-
-/// Decide a batch of raw mails, in order. Parsing and triage are pure and run on all
-/// cores; taking the mails into the store (planning against the agenda, case numbers)
-/// stays one after the other in arrival order.
+/// Decide a batch of raw mails, in order: case, events and replies are written to the
+/// store, but not yet flushed. The caller flushes once per batch and only then moves the
+/// mails out of the inbox (a disk sync per mail could not keep up with a backlog).
+/// Parsing and triage are pure and run on all cores; taking the mails into the store
+/// (planning against the agenda, case numbers) stays in arrival order.
 pub fn decide_batch(app: &App, store: &Store, raws: &[&[u8]], now: Timestamp, report: &mut RunReport) -> Result<Vec<Disposition>, DaemonError> {
     // Oversized mails are not parsed at all (`None`): they are quarantined below. A
     // panic while reading a mail (a bug) quarantines that mail instead of stopping the
-    // daemon.
-    // With the time it took, for the latency histogram.
+    // daemon. With the time it took, for the latency histogram.
     fn prepare<'r>(app: &App, raw: &'r [u8], now: Timestamp) -> (Option<crate::engine::Prepared<'r>>, Duration) {
         use crate::engine::{prepare, Prepared};
         let start = std::time::Instant::now();
@@ -164,19 +157,16 @@ pub fn decide_batch(app: &App, store: &Store, raws: &[&[u8]], now: Timestamp, re
         };
         let (kind, department) = labels.unwrap_or_else(|| (crate::telemetry::UNREADABLE.to_string(), None));
         app.telemetry.mail_decided(&kind, department.as_deref(), took + start.elapsed());
-        match &outcome {
-            Outcome::Created { status, .. } => app.telemetry.case_created(&crate::telemetry::label(status)),
-            Outcome::Quarantined { .. } => app.telemetry.case_created(&crate::telemetry::label(&crate::store::Status::Unclassified)),
-            _ => {}
-        }
         report.mails += 1;
         let disposition = match &outcome {
             Outcome::Quarantined { .. } => {
                 report.quarantined += 1;
+                app.telemetry.case_created(&crate::telemetry::label(&crate::store::Status::Unclassified));
                 Disposition::Quarantine
             }
-            Outcome::Created { .. } => {
+            Outcome::Created { status, .. } => {
                 report.created += 1;
+                app.telemetry.case_created(&crate::telemetry::label(status));
                 Disposition::Processed
             }
             _ => Disposition::Processed,
@@ -342,9 +332,7 @@ impl Chores {
             let reminded = engine.queue_reminders(&now, lead)?;
             let promoted = if self.capacity_may_have_freed(store, &now) {
                 let promoted = engine.promote_waitlist(&now)?;
-                let horizon = app.planning.horizon_days + app.planning.waitlist_search_days + 1;
-                let to = now.date().saturating_add(jiff::Span::new().days(horizon));
-                self.waitlist_seen = Some((now.date(), store.released(), store.next_hold_expiry(now.date(), to, now.timestamp())?));
+                self.waitlist_seen = Some((now.date(), store.released(), engine.next_hold_expiry(&now)?));
                 promoted
             } else {
                 Vec::new()

@@ -314,8 +314,18 @@ impl Engine<'_> {
     /// Bookings and live holds of everyone but `except`, and staff absences, as the
     /// planner's agenda.
     pub(crate) fn agenda(&self, now: &Zoned, except: Option<CaseId>) -> Result<Agenda, EngineError> {
-        let to = now.date().saturating_add(Span::new().days(self.planning.horizon_days + self.planning.waitlist_search_days + 1));
-        self.agenda_between(now.date(), to, now, except)
+        self.agenda_between(now.date(), self.planning_until(now), now, except)
+    }
+
+    /// The last day planning looks at: the horizon, and beyond it as far as the honest
+    /// earliest date of a waiting case is sought.
+    fn planning_until(&self, now: &Zoned) -> jiff::civil::Date {
+        now.date().saturating_add(Span::new().days(self.planning.horizon_days + self.planning.waitlist_search_days + 1))
+    }
+
+    /// When the first hold that planning sees runs out (its slot becomes free then).
+    pub fn next_hold_expiry(&self, now: &Zoned) -> Result<Option<Timestamp>, EngineError> {
+        Ok(self.store.next_hold_expiry(now.date(), self.planning_until(now), now.timestamp())?)
     }
 
     /// As [`Engine::agenda`], for the days `from` through `to`.
@@ -337,10 +347,11 @@ impl Engine<'_> {
     /// memo of the agenda, read once.
     fn plan_unheld(&self, t: &Facts, now: &Zoned) -> Result<Plan, EngineError> {
         let mut memo = self.agenda_memo.borrow_mut();
-        if memo.as_ref().is_none_or(|(day, _)| *day != now.date()) {
-            *memo = Some((now.date(), self.agenda(now, None)?));
-        }
-        let Some((_, agenda)) = memo.as_ref() else { return self.plan(t, &t.availability, now, None) };
+        let kept = memo.take().filter(|(day, _)| *day == now.date());
+        let (_, agenda) = memo.insert(match kept {
+            Some(k) => k,
+            None => (now.date(), self.agenda(now, None)?),
+        });
         let req = triage::visit_request(self.rules, &t.concerns, t.persons, t.address.as_ref(), &t.availability);
         Ok(schedule::propose(self.planning, agenda, &req, now))
     }
@@ -371,8 +382,10 @@ impl Engine<'_> {
     pub(crate) fn offer(&self, case: CaseId, to: &Recipient<'_>, t: &Facts, plan: &Plan, apology: Apology<'_>, now: &Zoned) -> Result<Change, crate::reply::ReplyError> {
         let bb: Vec<String> = self.buergerbuero_concerns(t);
         let mail = match apology {
-            Apology::None => self.composer.proposal(case, to, &bb, t.persons, plan, self.hold_hours, false, now.timestamp())?,
-            Apology::SlotTaken => self.composer.proposal(case, to, &bb, t.persons, plan, self.hold_hours, true, now.timestamp())?,
+            Apology::None | Apology::SlotTaken => {
+                let taken = matches!(apology, Apology::SlotTaken);
+                self.composer.proposal(case, to, &bb, t.persons, plan, self.hold_hours, taken, now.timestamp())?
+            }
             Apology::StaffAbsent(visit) => self.composer.absence_proposal(case, to, &bb, t.persons, plan, self.hold_hours, visit, now.timestamp())?,
         };
         let until = now.timestamp().saturating_add(jiff::SignedDuration::from_hours(self.hold_hours)).unwrap_or(now.timestamp());

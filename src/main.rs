@@ -338,25 +338,18 @@ fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox
     rt.block_on(async {
         // First of all, so that a SIGTERM during start-up is a clean stop too.
         let control = install_signal_handlers()?;
-        let mut cfg = match &config {
-            Some(path) => Config::load(path)?,
-            None => Config::default(),
-        };
+        let mut cfg = load_config(&config, store)?;
         if let Some(path) = maildir {
             cfg.mailbox = MailboxConfig::Maildir { path, poll_interval_ms: 500 };
         }
         if let Some(path) = outbox_dir {
             cfg.outbox = OutboxConfig::Directory { path };
         }
-        if let Some(path) = store {
-            cfg.store.path = path;
-        }
         let mut app = App::load(cfg, config.is_none())?;
         let mut store = open_store(&app.cfg.store.path)?;
         if !once {
             // After the store: holding its lock, no other daemon can be behind the socket.
-            let listener = buergerservice::control::bind(&app.cfg.control_socket())?;
-            tokio::spawn(buergerservice::control::serve(listener, control.clone()));
+            buergerservice::control::listen(&app.cfg.control_socket(), control.clone())?;
             if let Some(addr) = app.cfg.http.listen {
                 let http = buergerservice::http::bind(addr).await?;
                 tracing::info!(%addr, "http: serving /healthz and /metrics");
@@ -447,8 +440,7 @@ fn cmd_demo(dir: &std::path::Path, once: bool) -> Result<ExitCode> {
     );
     rt.block_on(async {
         let control = install_signal_handlers()?;
-        let listener = buergerservice::control::bind(&app.cfg.control_socket())?;
-        tokio::spawn(buergerservice::control::serve(listener, control.clone()));
+        buergerservice::control::listen(&app.cfg.control_socket(), control.clone())?;
         daemon::run(&mut app, &mut store, false, &control).await?;
         anyhow::Ok(())
     })?;
@@ -552,11 +544,7 @@ fn own_uid() -> u32 {
 
 fn cmd_check_config(config: Option<PathBuf>, connect: bool) -> Result<ExitCode> {
     use buergerservice::config::{MailboxConfig, OutboxConfig};
-    let cfg = match &config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    let app = buergerservice::daemon::App::load(cfg, config.is_none())?;
+    let app = buergerservice::daemon::App::load(load_config(&config, None)?, config.is_none())?;
     let concerns: usize = app.rules.departments.iter().map(|d| d.concerns.len()).sum();
     println!("config:    ok ({})", config.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()));
     println!("rules:     ok ({} departments, {concerns} concerns)", app.rules.departments.len());

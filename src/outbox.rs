@@ -142,9 +142,8 @@ impl Deliverer {
         let mut report = DeliveryReport::default();
         let mut since_flush = 0;
         let mut after = None;
-        let (depth, _) = store.outbox_stats()?;
         if self.server_down.is_some_and(|(_, not_before)| Instant::now() < not_before) {
-            report.waiting = depth as usize;
+            report.waiting = store.outbox_stats()?.0 as usize;
         } else {
             loop {
                 let page = store.outbox_page(after, PAGE)?;
@@ -234,7 +233,7 @@ impl Deliverer {
                 }
                 Err(Failure::Unreachable(why)) => {
                     let rounds = self.server_down.map_or(0, |(n, _)| n) + 1;
-                    let delay = self.retry_min.saturating_mul(1 << rounds.min(16)).min(self.retry_max);
+                    let delay = self.retry_delay(rounds);
                     if self.server_down.is_none() {
                         tracing::warn!(retry_in_secs = delay.as_secs(), "SMTP server unreachable, replies wait in the outbox: {why}");
                     }
@@ -245,7 +244,7 @@ impl Deliverer {
                 }
                 Err(Failure::Deferred(why)) => {
                     let attempts = self.backoff.get(&mail.id).map_or(0, |(n, _)| *n) + 1;
-                    let delay = self.retry_min.saturating_mul(1 << attempts.min(16)).min(self.retry_max);
+                    let delay = self.retry_delay(attempts);
                     self.backoff.insert(mail.id, (attempts, Instant::now() + delay));
                     if attempts == 1 {
                         tracing::warn!(case = %mail.case, outbox_id = mail.id, "reply deferred, will retry: {why}");
@@ -255,6 +254,11 @@ impl Deliverer {
             }
         }
         Ok(true)
+    }
+
+    /// Exponential backoff after `failures` failed tries, from `retry_min` to `retry_max`.
+    fn retry_delay(&self, failures: u32) -> Duration {
+        self.retry_min.saturating_mul(1 << failures.min(16)).min(self.retry_max)
     }
 
     /// The soonest time a deferred mail (or the unreachable server) may be tried again.

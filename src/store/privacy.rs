@@ -893,6 +893,14 @@ mod tests {
         assert!(!p.new.exists() && !p.old.exists() && !p.marker.exists(), "no leftovers beside the store");
     }
 
+    /// The first steps of `compact` done by hand: a complete copy, marked ready.
+    fn copied_and_marked(path: &Path) -> CompactPaths {
+        let p = CompactPaths::of(path);
+        copy_db(&db_of(path), &p.new).unwrap();
+        mark_ready(&p.marker).unwrap();
+        p
+    }
+
     /// Each step of `compact` done by hand on a closed store, then a "crash": `open` recovers.
     #[test]
     fn a_crash_during_the_copy_discards_the_incomplete_copy() {
@@ -906,24 +914,14 @@ mod tests {
     #[test]
     fn a_crash_after_the_copy_is_complete_rolls_forward() {
         let (_dir, path) = store_with_data();
-        let p = CompactPaths::of(&path);
-        {
-            let db = db_of(&path);
-            copy_db(&db, &p.new).unwrap();
-        }
-        mark_ready(&p.marker).unwrap();
+        copied_and_marked(&path);
         assert_intact(&path);
     }
 
     #[test]
     fn a_crash_after_moving_the_store_aside_puts_the_copy_in_place() {
         let (_dir, path) = store_with_data();
-        let p = CompactPaths::of(&path);
-        {
-            let db = db_of(&path);
-            copy_db(&db, &p.new).unwrap();
-        }
-        mark_ready(&p.marker).unwrap();
+        let p = copied_and_marked(&path);
         rename(&path, &p.old).unwrap();
         assert_intact(&path);
     }
@@ -931,12 +929,7 @@ mod tests {
     #[test]
     fn a_crash_after_the_swap_removes_the_old_store() {
         let (_dir, path) = store_with_data();
-        let p = CompactPaths::of(&path);
-        {
-            let db = db_of(&path);
-            copy_db(&db, &p.new).unwrap();
-        }
-        mark_ready(&p.marker).unwrap();
+        let p = copied_and_marked(&path);
         rename(&path, &p.old).unwrap();
         rename(&p.new, &path).unwrap();
         assert_intact(&path);
