@@ -8,7 +8,7 @@ use crate::tz::berlin;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::{SignedDuration, Span, Zoned};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The two parts of town; travel between them takes longer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -81,7 +81,9 @@ pub struct Busy {
 /// leave): the planner never puts an absent person on a visit.
 #[derive(Debug, Clone, Default)]
 pub struct Agenda {
-    by_staff_day: BTreeMap<(String, Date), Vec<Busy>>,
+    /// Per staff member, then per day: a probe by `&str` needs no allocation (the planner
+    /// probes every staff member on every day it searches).
+    by_staff_day: HashMap<String, BTreeMap<Date, Vec<Busy>>>,
     /// Inclusive day spans per staff member.
     absent: BTreeMap<String, Vec<(Date, Date)>>,
 }
@@ -92,19 +94,18 @@ impl Agenda {
     }
 
     pub fn add(&mut self, busy: Busy) {
-        let key = (busy.staff.clone(), busy.start.date());
-        let day = self.by_staff_day.entry(key).or_default();
+        let date = busy.start.date();
+        let days = match self.by_staff_day.get_mut(busy.staff.as_str()) {
+            Some(days) => days,
+            None => self.by_staff_day.entry(busy.staff.clone()).or_default(),
+        };
+        let day = days.entry(date).or_default();
         let at = day.partition_point(|b| b.start <= busy.start);
         day.insert(at, busy);
     }
 
     pub fn day(&self, staff: &str, date: Date) -> &[Busy] {
-        // Borrowed key lookup without allocating a String per probe.
-        self.by_staff_day
-            .range((staff.to_string(), date)..=(staff.to_string(), date))
-            .next()
-            .map(|(_, v)| v.as_slice())
-            .unwrap_or(&[])
+        self.by_staff_day.get(staff).and_then(|days| days.get(&date)).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// `staff` makes no visits from `from` through `to` (both inclusive).
@@ -117,11 +118,11 @@ impl Agenda {
     }
 
     pub fn len(&self) -> usize {
-        self.by_staff_day.values().map(Vec::len).sum()
+        self.by_staff_day.values().flat_map(BTreeMap::values).map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_staff_day.is_empty()
+        self.by_staff_day.values().all(BTreeMap::is_empty)
     }
 }
 
@@ -170,6 +171,9 @@ struct Wish {
     stated: bool,
     windows: Vec<(DateTime, DateTime)>,
     excluded: Vec<(DateTime, DateTime)>,
+    /// Both lists sorted and non-overlapping, as `Availability` promises: then a binary
+    /// search finds the one window that can matter.
+    disjoint: bool,
 }
 
 impl Wish {
@@ -182,14 +186,43 @@ impl Wish {
             v.sort();
             v
         };
-        Wish { stated: a.stated, windows: civil(&a.windows), excluded: civil(&a.excluded) }
+        let (windows, excluded) = (civil(&a.windows), civil(&a.excluded));
+        let apart = |v: &[(DateTime, DateTime)]| v.windows(2).all(|w| w[0].1 <= w[1].0);
+        let disjoint = apart(&windows) && apart(&excluded);
+        Wish { stated: a.stated, windows, excluded, disjoint }
     }
 
     fn allows(&self, start: DateTime, end: DateTime, honour_windows: bool) -> bool {
-        if self.excluded.iter().any(|&(a, b)| start < b && a < end) {
+        if !self.disjoint {
+            return !self.excluded.iter().any(|&(a, b)| start < b && a < end)
+                && (!honour_windows || !self.stated || self.windows.iter().any(|&(a, b)| a <= start && end <= b));
+        }
+        // A stated weekday wish expands to a window per day over months: binary search
+        // instead of a scan per grid step.
+        let first_ending_after = self.excluded.partition_point(|&(_, b)| b <= start);
+        if self.excluded.get(first_ending_after).is_some_and(|&(a, _)| a < end) {
             return false;
         }
-        !honour_windows || !self.stated || self.windows.iter().any(|&(a, b)| a <= start && end <= b)
+        if !honour_windows || !self.stated {
+            return true;
+        }
+        let starting_by = self.windows.partition_point(|&(a, _)| a <= start);
+        starting_by > 0 && self.windows.get(starting_by - 1).is_some_and(|&(_, b)| end <= b)
+    }
+
+    /// Whether any slot on `day` can be allowed: false when honouring a stated wish with
+    /// no window touching the day. Lets the search skip a day (the waiting-list search
+    /// looks at months beyond the last window) without probing its every grid step.
+    fn may_allow_on(&self, day: Date, honour_windows: bool) -> bool {
+        if !honour_windows || !self.stated {
+            return true;
+        }
+        let (from, to) = (day.to_datetime(Time::midnight()), day.tomorrow().map(|d| d.to_datetime(Time::midnight())).unwrap_or(DateTime::MAX));
+        if !self.disjoint {
+            return self.windows.iter().any(|&(a, b)| a < to && from < b);
+        }
+        let first_ending_after = self.windows.partition_point(|&(_, b)| b <= from);
+        self.windows.get(first_ending_after).is_some_and(|&(a, _)| a < to)
     }
 }
 
@@ -363,7 +396,7 @@ fn day_candidates(
     want: Want,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
-    if rules.calendar.closed(day).is_some() {
+    if rules.calendar.closed(day).is_some() || !wish.may_allow_on(day, honour_windows) {
         return out;
     }
     let latest_end = rules.calendar.latest_end(day).map(|t| day.to_datetime(t));
