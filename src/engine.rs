@@ -181,7 +181,58 @@ pub struct Prepared<'r> {
     hint: Option<String>,
 }
 
+/// A new case decided against the agenda, to be written with the rest of its batch
+/// ([`Engine::create`]): one transaction per batch instead of one per mail.
+pub struct Creation<'r> {
+    raw: &'r [u8],
+    at: Timestamp,
+    now: Zoned,
+    hint: Option<String>,
+    mail: ParsedMail,
+    /// The address answered (Reply-To, else From).
+    sender: String,
+    department: Option<String>,
+    concerns: Vec<String>,
+    language: Language,
+    new: NewCase,
+    facts: Facts,
+    /// Proposals (holds already in the batch's agenda), or the waiting list; `None`
+    /// when no concern is handled on a home visit.
+    plan: Option<Plan>,
+    summary: ForwardSummary,
+    note: Option<&'static str>,
+    over_limit: bool,
+}
+
+impl<'r> Creation<'r> {
+    /// The same mail as `prepared`, as the store would recognise it (same bytes, or the
+    /// same Message-ID, From and Date): then this creation must be written before
+    /// `prepared` is taken in, or both would plan and hold slots.
+    pub fn is_copy_of(&self, prepared: &Prepared<'_>) -> bool {
+        self.raw == prepared.raw || (self.hint.is_some() && self.hint == prepared.hint)
+    }
+
+    fn incoming(&self) -> Incoming<'_> {
+        Incoming { raw: self.raw, at: self.at, message_id: self.mail.message_id.as_deref(), hint: self.hint.as_deref() }
+    }
+}
+
+/// What [`Engine::take`] did with a mail.
+#[derive(Debug)]
+pub enum Taken {
+    /// Decided and written.
+    Done(Outcome),
+    /// A new case, pushed to the pending batch.
+    Deferred,
+}
+
 impl<'r> Prepared<'r> {
+    /// A new request: [`Engine::take`] defers it, so pending new cases need not be
+    /// written before it.
+    pub fn defers(&self) -> bool {
+        self.triage().is_some_and(|t| t.kind == MailKind::Request)
+    }
+
     /// A mail that could not be read: it is quarantined when applied.
     pub fn unreadable(raw: &'r [u8], now: Timestamp, why: &str) -> Prepared<'r> {
         Prepared { raw, now, mail: Err(why.to_string()), hint: None }
@@ -224,31 +275,44 @@ impl Engine<'_> {
     /// Take in a mail prepared by [`prepare`] (which may have run on another thread):
     /// the store steps, in arrival order.
     pub fn apply(&self, prepared: Prepared<'_>) -> Result<Outcome, EngineError> {
+        let mut pending = Vec::new();
+        match self.take(prepared, &mut pending)? {
+            Taken::Done(outcome) => Ok(outcome),
+            Taken::Deferred => Ok(self.create(&mut pending)?.into_iter().next().unwrap_or(Outcome::AlreadyDone { case: None })),
+        }
+    }
+
+    /// As [`Engine::apply`], except that a new request is decided (planned, its holds
+    /// kept in the batch's agenda) but not written: it joins `pending`, which
+    /// [`Engine::create`] writes in one transaction. Every other mail is written at
+    /// once, so the caller writes `pending` first unless [`Prepared::defers`] and it
+    /// is no copy of a pending mail ([`Creation::is_copy_of`]).
+    pub fn take<'r>(&self, prepared: Prepared<'r>, pending: &mut Vec<Creation<'r>>) -> Result<Taken, EngineError> {
         let Prepared { raw, now, mail, hint } = prepared;
         let (mail, mut t) = match mail {
             Ok(m) => m,
-            Err(e) => return self.quarantine(raw, now, &e),
+            Err(e) => return self.quarantine(raw, now, &e).map(Taken::Done),
         };
         let incoming = Incoming { raw, at: now, message_id: mail.message_id.as_deref(), hint: hint.as_deref() };
         if let Some(case) = self.store.seen(&incoming)? {
-            return Ok(Outcome::AlreadyDone { case });
+            return Ok(Taken::Done(Outcome::AlreadyDone { case }));
         }
         let now_z = now.to_zoned(berlin());
         t.proposals = None;
         let Some(sender) = mail.answer_to().map(|m| m.address.clone()) else {
-            return self.quarantine(raw, now, "no sender address");
+            return self.quarantine(raw, now, "no sender address").map(Taken::Done);
         };
         // RFC 3834 2: a null Return-Path means "do not answer automatically".
         let null_return_path = mail.auto.return_path.as_deref() == Some("");
         if (never_answer(&sender, self.own_address) || null_return_path) && t.kind != MailKind::Bounce {
             self.store.note_mail(incoming, None, None)?;
-            return Ok(Outcome::Ignored { case: None, reason: "sender must never get an automatic answer".into() });
+            return Ok(Taken::Done(Outcome::Ignored { case: None, reason: "sender must never get an automatic answer".into() }));
         }
-        match t.kind {
+        let done = match t.kind {
             MailKind::AutoReply => {
                 let case = t.case_id.filter(|id| self.store.case(*id).ok().flatten().is_some());
                 self.store.note_mail(incoming, case, None)?;
-                Ok(Outcome::Ignored { case, reason: "automatic reply".into() })
+                Outcome::Ignored { case, reason: "automatic reply".into() }
             }
             MailKind::Bounce => {
                 // RFC 3464: the failed address is in the report; no more mail goes there,
@@ -265,15 +329,55 @@ impl Engine<'_> {
                 };
                 self.store.note_mail(incoming, case, Some(EventKind::Flagged { reason }))?;
                 // The outcome is logged: no address in it.
-                Ok(Outcome::Ignored { case, reason: format!("bounce ({} addresses undeliverable)", failed.len()) })
+                Outcome::Ignored { case, reason: format!("bounce ({} addresses undeliverable)", failed.len()) }
             }
             MailKind::CaseReply => match t.case_id.map(|id| self.store.case(id)).transpose()?.flatten() {
-                Some(case) => self.case_reply(&case, &mail, &t, &sender, incoming, &now_z),
+                Some(case) => self.case_reply(&case, &mail, &t, &sender, incoming, &now_z)?,
                 // A tag we do not know: treat it as a new request so nothing is lost.
-                None => self.request(&mail, &t, &sender, incoming, &now_z, Some("case tag not found: taken as a new request")),
+                None => {
+                    pending.push(self.request(mail, t, sender, raw, hint, &now_z, Some("case tag not found: taken as a new request"), pending)?);
+                    return Ok(Taken::Deferred);
+                }
             },
-            MailKind::Request => self.request(&mail, &t, &sender, incoming, &now_z, None),
+            MailKind::Request => {
+                pending.push(self.request(mail, t, sender, raw, hint, &now_z, None, pending)?);
+                return Ok(Taken::Deferred);
+            }
+        };
+        Ok(Taken::Done(done))
+    }
+
+    /// Write the pending new cases in one transaction, in order; their outcomes in the
+    /// same order. `pending` is empty afterwards, also on error.
+    pub fn create(&self, pending: &mut Vec<Creation<'_>>) -> Result<Vec<Outcome>, EngineError> {
+        let batch = std::mem::take(pending);
+        if batch.is_empty() {
+            return Ok(Vec::new());
         }
+        let mails: Vec<(Incoming<'_>, &NewCase)> = batch.iter().map(|c| (c.incoming(), &c.new)).collect();
+        let created = self.store.create_cases(&mails, |i, id| match batch.get(i) {
+            Some(c) => self.compose_new(c, id).map_err(|e| e.to_string()),
+            None => Err(format!("no pending case {i}")),
+        });
+        let created = match created {
+            Ok(c) => c,
+            Err(e) => {
+                // The holds planned for the batch were never written.
+                self.forget_agenda();
+                return Err(e.into());
+            }
+        };
+        if created.iter().any(|c| c.status.is_none()) {
+            // A mail seen twice planned holds that its first copy's case does not have.
+            self.forget_agenda();
+        }
+        Ok(created
+            .into_iter()
+            .map(|c| match c.status {
+                Some(status) => Outcome::Created { case: c.id, status },
+                None => Outcome::AlreadyDone { case: Some(c.id) },
+            })
+            .collect())
     }
 
     /// Keep a mail we cannot use (unreadable, oversized) as an unclassified, flagged
@@ -428,68 +532,76 @@ impl Engine<'_> {
         out
     }
 
-    fn request(&self, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned, note: Option<&str>) -> Result<Outcome, EngineError> {
-        let to = self.recipient(mail, t.language, sender);
-        let over_limit = self.answers_today(sender, now)? >= self.max_replies_per_sender_per_day;
-        let facts = Facts::of(t);
-        let bb = self.buergerbuero_concerns(&facts);
-        let specialists = self.specialist_departments(&facts);
-        let unclassified = bb.is_empty() && specialists.is_empty();
-        let plan = if bb.is_empty() { None } else { Some(self.plan_unheld(&facts, now)?) };
-        let summary = forward_summary(t, sender, now);
-        let new = NewCase { sender: sender.to_string(), triage: serde_json::to_value(t).unwrap_or_default() };
-        // The status the committed decision gave (the closure may run again on conflict).
-        let decided = std::cell::Cell::new(Status::New);
-        let (case, created) = self.store.create_case(incoming, &new, |id| {
-            let compose = || -> Result<Change, crate::reply::ReplyError> {
-                let mut change = Change {
-                    events: vec![EventKind::Classified { department: t.department.clone().unwrap_or_default(), concerns: t.concerns.clone() }],
-                    ..Default::default()
-                };
-                if let Some(n) = note {
-                    change.events.push(EventKind::Flagged { reason: n.into() });
-                }
-                if unclassified {
-                    change.status = Some(Status::Unclassified);
-                    change.events.push(EventKind::Flagged { reason: "no rule fits: for a person to look at".into() });
-                    change.replies.push(self.composer.unclear(id, &to, now.timestamp())?);
-                    return Ok(change);
-                }
-                if let Some(plan) = &plan {
-                    let offer = self.offer(id, &to, &facts, plan, Apology::None, now)?;
-                    change.status = offer.status;
-                    change.events.extend(offer.events);
-                    change.replies.extend(offer.replies);
-                    change.hold = offer.hold;
-                }
-                if !specialists.is_empty() {
-                    for d in &specialists {
-                        change.replies.push(self.composer.forward(id, d, &summary, incoming.raw, mail.message_id.as_deref(), now.timestamp())?);
-                        change.events.push(EventKind::Forwarded { to: d.forward_to.clone() });
-                    }
-                    change.replies.push(self.composer.specialist_notice(id, &to, &specialists, plan.is_some(), now.timestamp())?);
-                    if plan.is_none() {
-                        change.status = Some(Status::Forwarded);
-                    }
-                }
-                if over_limit {
-                    // Loop protection: keep everything, send nothing, tell staff.
-                    change.replies.retain(|r| r.to != to.address);
-                    change.events.push(EventKind::Flagged { reason: "daily limit of automatic answers to this sender reached: no answer sent".into() });
-                }
-                Ok(change)
-            };
-            let change = compose().map_err(|e| e.to_string())?;
-            decided.set(change.status.unwrap_or(Status::New));
-            Ok(change)
-        })?;
-        if !created {
-            return Ok(Outcome::AlreadyDone { case: Some(case) });
-        }
+    /// Decide a new request: plan it against the batch's agenda (keeping its holds
+    /// there) and leave the writing to [`Engine::create`].
+    #[allow(clippy::too_many_arguments)]
+    fn request<'r>(
+        &self,
+        mail: ParsedMail,
+        t: Triage,
+        sender: String,
+        raw: &'r [u8],
+        hint: Option<String>,
+        now: &Zoned,
+        note: Option<&'static str>,
+        pending: &[Creation<'_>],
+    ) -> Result<Creation<'r>, EngineError> {
+        // Loop protection counts the sender's cases of the batch not yet written, too.
+        let unwritten = pending.iter().filter(|c| c.sender.eq_ignore_ascii_case(&sender)).count() as u32;
+        let over_limit = self.answers_today(&sender, now)? + unwritten >= self.max_replies_per_sender_per_day;
+        let facts = Facts::of(&t);
+        let plan = if self.buergerbuero_concerns(&facts).is_empty() { None } else { Some(self.plan_unheld(&facts, now)?) };
         if let Some(plan) = &plan {
+            // Held at once for the next mail of the batch; forgotten if never written.
             self.memo_held(plan, &facts);
         }
-        Ok(Outcome::Created { case, status: decided.get() })
+        let summary = forward_summary(&t, &sender, now);
+        let new = NewCase { sender: sender.clone(), triage: serde_json::to_value(&t).unwrap_or_default() };
+        Ok(Creation { raw, at: now.timestamp(), now: now.clone(), hint, mail, sender, department: t.department, concerns: t.concerns, language: t.language, new, facts, plan, summary, note, over_limit })
+    }
+
+    /// What a new case does once it has its id: the proposal or waiting-list mail, the
+    /// forwards to Fachämter and the notice about them, or a question when no rule fits.
+    fn compose_new(&self, c: &Creation<'_>, id: CaseId) -> Result<Change, crate::reply::ReplyError> {
+        let now = &c.now;
+        let to = self.recipient(&c.mail, c.language, &c.sender);
+        let specialists = self.specialist_departments(&c.facts);
+        let mut change = Change {
+            events: vec![EventKind::Classified { department: c.department.clone().unwrap_or_default(), concerns: c.concerns.clone() }],
+            ..Default::default()
+        };
+        if let Some(n) = c.note {
+            change.events.push(EventKind::Flagged { reason: n.into() });
+        }
+        if c.plan.is_none() && specialists.is_empty() {
+            change.status = Some(Status::Unclassified);
+            change.events.push(EventKind::Flagged { reason: "no rule fits: for a person to look at".into() });
+            change.replies.push(self.composer.unclear(id, &to, now.timestamp())?);
+            return Ok(change);
+        }
+        if let Some(plan) = &c.plan {
+            let offer = self.offer(id, &to, &c.facts, plan, Apology::None, now)?;
+            change.status = offer.status;
+            change.events.extend(offer.events);
+            change.replies.extend(offer.replies);
+            change.hold = offer.hold;
+        }
+        if !specialists.is_empty() {
+            for d in &specialists {
+                change.replies.push(self.composer.forward(id, d, &c.summary, c.raw, c.mail.message_id.as_deref(), now.timestamp())?);
+                change.events.push(EventKind::Forwarded { to: d.forward_to.clone() });
+            }
+            change.replies.push(self.composer.specialist_notice(id, &to, &specialists, c.plan.is_some(), now.timestamp())?);
+            if c.plan.is_none() {
+                change.status = Some(Status::Forwarded);
+            }
+        }
+        if c.over_limit {
+            // Loop protection: keep everything, send nothing, tell staff.
+            change.replies.retain(|r| r.to != to.address);
+            change.events.push(EventKind::Flagged { reason: "daily limit of automatic answers to this sender reached: no answer sent".into() });
+        }
+        Ok(change)
     }
 
     fn case_reply(&self, case: &Case, mail: &ParsedMail, t: &Triage, sender: &str, incoming: Incoming<'_>, now: &Zoned) -> Result<Outcome, EngineError> {

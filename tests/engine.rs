@@ -442,3 +442,57 @@ fn planning_against_the_kept_agenda_proposes_exactly_what_a_fresh_read_would() {
     all.dedup();
     assert_eq!(all.len(), n);
 }
+
+#[test]
+fn a_batch_written_in_one_transaction_ends_as_mail_by_mail_would() {
+    let app = app();
+    let request = |i: usize, from: &str| {
+        let wish = ["donnerstags ab 18 Uhr", "werktags ab 17 Uhr", "jederzeit"][i % 3];
+        let concern = if i % 4 == 1 { "Wir möchten die Geburt unserer Tochter beurkunden lassen und brauchen einen Reisepass" } else { "Ich brauche einen Personalausweis" };
+        format!("From: {from}\r\nTo: buergerbuero@hochheim.de\r\nSubject: Anliegen {i}\r\nMessage-ID: <tx-{i}@posteo.test>\r\nDate: Tue, 06 Apr 2027 08:00:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{concern}, {wish}.\r\n").into_bytes()
+    };
+    // A first mail, decided alone, whose household answers "2" in the batch.
+    let first = request(100, "first@posteo.test");
+    let mut batch: Vec<Vec<u8>> = (0..12).map(|i| request(i, &format!("h{i}@posteo.test"))).collect();
+    // Seven from one sender (five answers a day), one mail twice, an auto-reply.
+    batch.extend((20..27).map(|i| request(i, "loop@posteo.test")));
+    batch.insert(5, batch[3].clone());
+    batch.insert(9, b"From: h1@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Abwesenheitsnotiz\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <ooo@posteo.test>\r\n\r\nIch bin nicht im Haus.\r\n".to_vec());
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (batched, single) = (Store::open(a.path()).unwrap(), Store::open(b.path()).unwrap());
+    let now = at("2027-04-06T06:00:00Z");
+    for store in [&batched, &single] {
+        let out = app.engine(store).process(&first, now).unwrap();
+        let Outcome::Created { case, .. } = out else { panic!("{out:?}") };
+        let (_, proposal_id, _) = read(&store.outbox().unwrap()[0].message);
+        let answer = reply("first@posteo.test", &format!("Re: [{case}] Termine"), &proposal_id, "answer@posteo.test", "2");
+        let mut mails = batch.clone();
+        mails.insert(7, answer);
+        if std::ptr::eq(store, &batched) {
+            let raws: Vec<&[u8]> = mails.iter().map(|m| m.as_slice()).collect();
+            let mut report = buergerservice::daemon::RunReport::default();
+            buergerservice::daemon::decide_batch(&app, store, &raws, now, &mut report).unwrap();
+            assert_eq!(report.mails, raws.len());
+            assert_eq!(report.created, 12 + 7, "the copy and the auto-reply make no case");
+        } else {
+            let engine = app.engine(store);
+            for m in &mails {
+                engine.process(m, now).unwrap();
+            }
+        }
+    }
+    let cases = |s: &Store| {
+        s.all_cases()
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.proposed_slots().to_vec(), c.id, c.sender, c.status, c.booking, c.history.into_iter().map(|e| format!("{:?}", e.what)).collect::<Vec<_>>()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cases(&batched), cases(&single));
+    let outbox = |s: &Store| s.outbox().unwrap().into_iter().map(|m| (m.case, m.to, read(&m.message).0)).collect::<Vec<_>>();
+    assert_eq!(outbox(&batched), outbox(&single));
+    let mut answered: Vec<_> = outbox(&batched).into_iter().filter(|(_, to, _)| to == "loop@posteo.test").map(|(case, _, _)| case).collect();
+    answered.dedup();
+    assert_eq!(answered.len(), 5, "five of the sender's seven cases answered");
+    assert_eq!(batched.agenda_between(jiff::civil::date(2027, 4, 6), jiff::civil::date(2027, 7, 1), now).unwrap(), single.agenda_between(jiff::civil::date(2027, 4, 6), jiff::civil::date(2027, 7, 1), now).unwrap());
+}

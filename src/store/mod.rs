@@ -184,6 +184,15 @@ impl Incoming<'_> {
     }
 }
 
+/// What [`Store::create_cases`] did with one mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created {
+    pub id: CaseId,
+    /// The new case's status; `None` when the mail was taken in before (`id` is the
+    /// case it made then).
+    pub status: Option<Status>,
+}
+
 /// A new case before it has an id.
 #[derive(Debug, Clone)]
 pub struct NewCase {
@@ -470,45 +479,66 @@ impl Store {
     where
         F: Fn(CaseId) -> Result<Change, String>,
     {
-        let year = mail.at.to_zoned(crate::tz::berlin()).year();
-        let keys = mail.keys();
-        let raw_key = mail.raw_key();
+        let created = self.create_cases(&[(mail, new)], |_, id| decide(id))?;
+        let c = created.first().ok_or_else(|| StoreError::Compose("no result for the mail".into()))?;
+        Ok((c.id, c.status.is_some()))
+    }
+
+    /// [`Store::create_case`] for several mails in one transaction, in order: a backlog
+    /// is taken in a batch at a time, and a transaction per mail cost two to three times
+    /// the writes themselves (measured with sled 0.34). `decide(i, id)` composes for the
+    /// `i`-th mail. All or nothing: a mail whose composition fails writes none of the
+    /// batch. A mail already taken in (also earlier in the same batch) gets its existing
+    /// id and `status: None`.
+    pub fn create_cases<F>(&self, batch: &[(Incoming<'_>, &NewCase)], decide: F) -> Result<Vec<Created>, StoreError>
+    where
+        F: Fn(usize, CaseId) -> Result<Change, String>,
+    {
+        let keyed: Vec<(Vec<String>, String)> = batch.iter().map(|(mail, _)| (mail.keys(), mail.raw_key())).collect();
         let trees = (&self.meta, &self.cases, &self.seen, &self.by_sender, &self.by_status, &self.agenda, &self.mails, &self.outbox);
         trees
             .transaction(|(meta, cases, seen, by_sender, by_status, agenda, mails, outbox)| {
-                if let Some(existing) = tx_seen(seen, &keys)? {
-                    match existing {
-                        Some(id) => return Ok((id, false)),
-                        None => return abort(StoreError::Compose("mail was taken in without a case".into())),
+                let mut out = Vec::with_capacity(batch.len());
+                for (i, ((mail, new), (keys, raw_key))) in batch.iter().zip(&keyed).enumerate() {
+                    if let Some(existing) = tx_seen(seen, keys)? {
+                        match existing {
+                            Some(id) => {
+                                out.push(Created { id, status: None });
+                                continue;
+                            }
+                            None => return abort(StoreError::Compose("mail was taken in without a case".into())),
+                        }
                     }
+                    let year = mail.at.to_zoned(crate::tz::berlin()).year();
+                    let counter = format!("counter:{year}");
+                    let last = match meta.get(counter.as_bytes())? {
+                        Some(v) => String::from_utf8_lossy(&v).parse::<u32>().map_err(|e| corrupt(counter.as_bytes(), e)).or_else(abort)?,
+                        None => 0,
+                    };
+                    let id = CaseId::new(year, last + 1);
+                    meta.insert(counter.as_bytes(), (last + 1).to_string().as_bytes())?;
+                    let change = decide(i, id).map_err(StoreError::Compose).or_else(abort)?;
+                    let mut case = Case {
+                        id,
+                        message_id: mail.message_id.map(str::to_string),
+                        sender: new.sender.to_lowercase(),
+                        status: Status::New,
+                        triage: new.triage.clone(),
+                        booking: None,
+                        history: vec![Event { at: mail.at, what: EventKind::Received { mail: raw_key.clone() } }],
+                    };
+                    tx_mark_seen(seen, keys, Some(id))?;
+                    mails.insert(raw_key.as_bytes(), mail.raw)?;
+                    tx_count_mail(meta, &case.sender, mail.at)?;
+                    by_sender.insert(index_key(&case.sender, id), &[])?;
+                    if let Applied::Taken { by } = tx_apply(agenda, outbox, &mut case, mail.at, &change)? {
+                        // A new case holds nothing yet, so only a booking could collide.
+                        return abort(StoreError::Compose(format!("new case cannot book a slot taken by {by}")));
+                    }
+                    tx_put_case(cases, by_status, None, &case)?;
+                    out.push(Created { id, status: Some(case.status) });
                 }
-                let counter = format!("counter:{year}");
-                let last = match meta.get(counter.as_bytes())? {
-                    Some(v) => String::from_utf8_lossy(&v).parse::<u32>().map_err(|e| corrupt(counter.as_bytes(), e)).or_else(abort)?,
-                    None => 0,
-                };
-                let id = CaseId::new(year, last + 1);
-                meta.insert(counter.as_bytes(), (last + 1).to_string().as_bytes())?;
-                let change = decide(id).map_err(StoreError::Compose).or_else(abort)?;
-                let mut case = Case {
-                    id,
-                    message_id: mail.message_id.map(str::to_string),
-                    sender: new.sender.to_lowercase(),
-                    status: Status::New,
-                    triage: new.triage.clone(),
-                    booking: None,
-                    history: vec![Event { at: mail.at, what: EventKind::Received { mail: raw_key.clone() } }],
-                };
-                tx_mark_seen(seen, &keys, Some(id))?;
-                mails.insert(raw_key.as_bytes(), mail.raw)?;
-                tx_count_mail(meta, &case.sender, mail.at)?;
-                by_sender.insert(index_key(&case.sender, id), &[])?;
-                if let Applied::Taken { by } = tx_apply(agenda, outbox, &mut case, mail.at, &change)? {
-                    // A new case holds nothing yet, so only a booking could collide.
-                    return abort(StoreError::Compose(format!("new case cannot book a slot taken by {by}")));
-                }
-                tx_put_case(cases, by_status, None, &case)?;
-                Ok((id, true))
+                Ok(out)
             })
             .map_err(tx_err)
     }
