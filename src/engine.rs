@@ -176,7 +176,9 @@ pub struct Prepared<'r> {
     raw: &'r [u8],
     now: Timestamp,
     /// The parsed mail and its triage, or why it could not be parsed.
-    mail: Result<(ParsedMail, Triage), String>,
+    /// The mail, its triage and that triage as stored with the case (serialised here,
+    /// on the reading thread, not in the store step).
+    mail: Result<(ParsedMail, Triage, serde_json::Value), String>,
     /// Message-ID, From and Date: recognises a mail that arrives twice.
     hint: Option<String>,
 }
@@ -240,7 +242,7 @@ impl<'r> Prepared<'r> {
 
     /// The triage, unless the mail could not be read.
     pub fn triage(&self) -> Option<&Triage> {
-        self.mail.as_ref().ok().map(|(_, t)| t)
+        self.mail.as_ref().ok().map(|(_, t, _)| t)
     }
 }
 
@@ -263,7 +265,11 @@ pub fn prepare<'r>(rules: &Rules, planning: &PlanningRules, raw: &'r [u8], now: 
         .map(|d| d.to_zoned(berlin()))
         .unwrap_or_else(|| now.to_zoned(berlin()));
     let triage = triage::triage_parsed(&label, &mail, &written, triage::Context { rules, planning });
-    Prepared { raw, now, mail: Ok((mail, triage)), hint }
+    let mut triage = triage;
+    // The daemon plans against the store's agenda; the offline plan is for `triage` only.
+    triage.proposals = None;
+    let stored = serde_json::to_value(&triage).unwrap_or_default();
+    Prepared { raw, now, mail: Ok((mail, triage, stored)), hint }
 }
 
 impl Engine<'_> {
@@ -289,7 +295,7 @@ impl Engine<'_> {
     /// is no copy of a pending mail ([`Creation::is_copy_of`]).
     pub fn take<'r>(&self, prepared: Prepared<'r>, pending: &mut Vec<Creation<'r>>) -> Result<Taken, EngineError> {
         let Prepared { raw, now, mail, hint } = prepared;
-        let (mail, mut t) = match mail {
+        let (mail, t, stored) = match mail {
             Ok(m) => m,
             Err(e) => return self.quarantine(raw, now, &e).map(Taken::Done),
         };
@@ -298,7 +304,6 @@ impl Engine<'_> {
             return Ok(Taken::Done(Outcome::AlreadyDone { case }));
         }
         let now_z = now.to_zoned(berlin());
-        t.proposals = None;
         let Some(sender) = mail.answer_to().map(|m| m.address.clone()) else {
             return self.quarantine(raw, now, "no sender address").map(Taken::Done);
         };
@@ -335,12 +340,12 @@ impl Engine<'_> {
                 Some(case) => self.case_reply(&case, &mail, &t, &sender, incoming, &now_z)?,
                 // A tag we do not know: treat it as a new request so nothing is lost.
                 None => {
-                    pending.push(self.request(mail, t, sender, raw, hint, &now_z, Some("case tag not found: taken as a new request"), pending)?);
+                    pending.push(self.request(mail, t, stored, sender, raw, hint, &now_z, Some("case tag not found: taken as a new request"), pending)?);
                     return Ok(Taken::Deferred);
                 }
             },
             MailKind::Request => {
-                pending.push(self.request(mail, t, sender, raw, hint, &now_z, None, pending)?);
+                pending.push(self.request(mail, t, stored, sender, raw, hint, &now_z, None, pending)?);
                 return Ok(Taken::Deferred);
             }
         };
@@ -539,6 +544,7 @@ impl Engine<'_> {
         &self,
         mail: ParsedMail,
         t: Triage,
+        stored: serde_json::Value,
         sender: String,
         raw: &'r [u8],
         hint: Option<String>,
@@ -556,7 +562,7 @@ impl Engine<'_> {
             self.memo_held(plan, &facts);
         }
         let summary = forward_summary(&t, &sender, now);
-        let new = NewCase { sender: sender.clone(), triage: serde_json::to_value(&t).unwrap_or_default() };
+        let new = NewCase { sender: sender.clone(), triage: stored };
         Ok(Creation { raw, at: now.timestamp(), now: now.clone(), hint, mail, sender, department: t.department, concerns: t.concerns, language: t.language, new, facts, plan, summary, note, over_limit })
     }
 
