@@ -210,3 +210,41 @@ fn a_store_of_another_schema_version_is_refused_clearly() {
     }
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
+
+#[test]
+fn a_day_written_again_no_longer_carries_holds_that_ran_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (_, _) = store.create_case(mail("a@x", "2027-04-06T08:00:00Z"), &new_case(), propose).unwrap();
+    let day = jiff::civil::date(2027, 4, 8);
+    // Everything stored for the day, expired or not.
+    let stored = |store: &Store| store.agenda_between(day, day, Timestamp::MIN).unwrap();
+    assert_eq!(stored(&store).len(), 1);
+    // After a's hold ran out (2027-04-09T08:00Z), b books the same slot: the day is
+    // written again, with b's booking only.
+    let (b, _) = create(&store, "b@x", "2027-04-09T09:00:00Z");
+    assert_eq!(store.update(b, None, ts("2027-04-09T09:00:00Z"), &book(slot("2027-04-08T16:00:00Z", "2027-04-08T16:40:00Z", "Anna"))).unwrap(), Some(Applied::Done));
+    let entries = stored(&store);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!((entries[0].case, entries[0].hold_until), (b, None));
+}
+
+#[test]
+fn a_batch_of_new_cases_is_written_in_order_and_a_repeated_mail_makes_no_second_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (one, two) = (mail("one@x", "2027-04-06T08:00:00Z"), mail("two@x", "2027-04-06T08:00:00Z"));
+    let new = new_case();
+    let batch = [(one, &new), (two, &new), (one, &new)];
+    let created = store.create_cases(&batch, |_, id| propose(id)).unwrap();
+    let ids: Vec<_> = created.iter().map(|c| (c.id.to_string(), c.status)).collect();
+    assert_eq!(ids, [("BS-2027-00001".to_string(), Some(Status::Proposed)), ("BS-2027-00002".to_string(), Some(Status::Proposed)), ("BS-2027-00001".to_string(), None)]);
+    assert_eq!(store.outbox().unwrap().len(), 2);
+    // All or nothing: a composition that fails writes none of its batch.
+    let (three, four) = (mail("three@x", "2027-04-06T08:00:00Z"), mail("four@x", "2027-04-06T08:00:00Z"));
+    let failing = store.create_cases(&[(three, &new), (four, &new)], |i, id| if i == 1 { Err("template broken".into()) } else { propose(id) });
+    assert!(failing.is_err());
+    assert_eq!(store.all_cases().unwrap().len(), 2);
+    assert_eq!(store.outbox().unwrap().len(), 2);
+    assert_eq!(create(&store, "three@x", "2027-04-06T08:00:00Z").0.to_string(), "BS-2027-00003", "no number was used up");
+}

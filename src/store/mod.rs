@@ -888,15 +888,25 @@ fn tx_day(agenda: &TransactionalTree, key: &[u8]) -> TxResult<Vec<AgendaEntry>> 
     }
 }
 
+/// Write a staff member's day back, without the holds that ran out by `at`: nothing
+/// reads them, and every later write of the day would carry them along (a popular day
+/// collected every unanswered proposal ever made for it).
+fn tx_put_day(agenda: &TransactionalTree, key: Vec<u8>, mut day: Vec<AgendaEntry>, at: Timestamp) -> TxResult<()> {
+    day.retain(|e| e.blocks_at(at));
+    day.sort_by_key(|e| e.slot.start);
+    agenda.insert(key, to_json(&day))?;
+    Ok(())
+}
+
 /// Remove the case's entries (holds, or its booking) from the days of `slots`.
-fn tx_remove(agenda: &TransactionalTree, id: CaseId, slots: &[Slot], holds: bool) -> TxResult<()> {
+fn tx_remove(agenda: &TransactionalTree, id: CaseId, slots: &[Slot], holds: bool, at: Timestamp) -> TxResult<()> {
     let mut keys: Vec<Vec<u8>> = slots.iter().map(|s| day_key(s.start, &s.staff)).collect();
     keys.sort();
     keys.dedup();
     for key in keys {
         let mut day = tx_day(agenda, &key)?;
         day.retain(|e| e.case != id || e.hold_until.is_some() != holds);
-        agenda.insert(key, to_json(&day))?;
+        tx_put_day(agenda, key, day, at)?;
     }
     Ok(())
 }
@@ -935,17 +945,16 @@ fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut C
         if let Some(by) = collision(&day, case.id, slot, at) {
             return Ok(Applied::Taken { by });
         }
-        tx_remove(agenda, case.id, &held_slots(case), true)?;
+        tx_remove(agenda, case.id, &held_slots(case), true, at)?;
         if let Some(prev) = case.booking.clone() {
-            tx_remove(agenda, case.id, std::slice::from_ref(&prev), false)?;
+            tx_remove(agenda, case.id, std::slice::from_ref(&prev), false, at)?;
             case.history.push(Event { at, what: EventKind::Moved { from: prev, to: slot.clone() } });
         } else {
             case.history.push(Event { at, what: EventKind::Booked { slot: slot.clone() } });
         }
         day = tx_day(agenda, &key)?;
         day.push(AgendaEntry { case: case.id, slot: slot.clone(), hold_until: None });
-        day.sort_by_key(|e| e.slot.start);
-        agenda.insert(key, to_json(&day))?;
+        tx_put_day(agenda, key, day, at)?;
         case.booking = Some(slot.clone());
         case.status = Status::Booked;
     }
@@ -959,11 +968,10 @@ fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut C
             return Ok(Applied::Taken { by });
         }
         // Only the booking: held proposals for a wished move stay on offer.
-        tx_remove(agenda, case.id, std::slice::from_ref(&prev), false)?;
+        tx_remove(agenda, case.id, std::slice::from_ref(&prev), false, at)?;
         day = tx_day(agenda, &key)?;
         day.push(AgendaEntry { case: case.id, slot: slot.clone(), hold_until: None });
-        day.sort_by_key(|e| e.slot.start);
-        agenda.insert(key, to_json(&day))?;
+        tx_put_day(agenda, key, day, at)?;
         case.history.push(Event { at, what: EventKind::Moved { from: prev, to: slot.clone() } });
         case.booking = Some(slot.clone());
     }
@@ -971,23 +979,22 @@ fn tx_apply(agenda: &TransactionalTree, outbox: &TransactionalTree, case: &mut C
         case.triage = triage.clone();
     }
     if change.cancel {
-        tx_remove(agenda, case.id, &held_slots(case), true)?;
+        tx_remove(agenda, case.id, &held_slots(case), true, at)?;
         if let Some(prev) = case.booking.take() {
-            tx_remove(agenda, case.id, std::slice::from_ref(&prev), false)?;
+            tx_remove(agenda, case.id, std::slice::from_ref(&prev), false, at)?;
         }
         case.status = Status::Cancelled;
         case.history.push(Event { at, what: EventKind::Cancelled });
     }
     if let Some((slots, until)) = &change.hold {
-        tx_remove(agenda, case.id, &held_slots(case), true)?;
+        tx_remove(agenda, case.id, &held_slots(case), true, at)?;
         // The Proposed event is what later releases these holds.
         case.history.push(Event { at, what: EventKind::Proposed { slots: slots.clone() } });
         for slot in slots {
             let key = day_key(slot.start, &slot.staff);
             let mut day = tx_day(agenda, &key)?;
             day.push(AgendaEntry { case: case.id, slot: slot.clone(), hold_until: Some(*until) });
-            day.sort_by_key(|e| e.slot.start);
-            agenda.insert(key, to_json(&day))?;
+            tx_put_day(agenda, key, day, at)?;
         }
     }
     if let Some(s) = change.status {
