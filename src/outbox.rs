@@ -142,7 +142,7 @@ impl Deliverer {
         let mut report = DeliveryReport::default();
         let mut since_flush = 0;
         let mut after = None;
-        let mut reachable = !self.server_down.is_some_and(|(_, not_before)| Instant::now() < not_before);
+        let mut reachable = self.server_down.is_none_or(|(_, not_before)| Instant::now() >= not_before);
         if reachable {
             loop {
                 let page = store.outbox_page(after, PAGE)?;
