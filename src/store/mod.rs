@@ -138,10 +138,39 @@ pub struct OutgoingMail {
     pub case: CaseId,
     pub to: String,
     /// The complete RFC 5322 message.
+    #[serde(with = "message_bytes")]
     pub message: Vec<u8>,
     /// When it was queued (absent in mails queued before this field existed).
     #[serde(default)]
     pub queued_at: Option<Timestamp>,
+}
+
+/// A message as a JSON string when it is UTF-8 (replies are), else as an array of bytes
+/// (a forwarded original in another 8-bit charset). As an array a reply took ~3.6 bytes
+/// per byte: most of the store, and of what a drain's transactions and sled's cache hold
+/// (IMAP drain of 10,000: peak RSS 182 -> 138 MiB). Both forms are read.
+mod message_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.collect_seq(bytes),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Message {
+            Text(String),
+            Bytes(Vec<u8>),
+        }
+        Ok(match Message::deserialize(d)? {
+            Message::Text(t) => t.into_bytes(),
+            Message::Bytes(b) => b,
+        })
+    }
 }
 
 /// A mail to queue, before it has an outbox id.
