@@ -369,7 +369,11 @@ pub struct Chores {
 }
 
 impl Chores {
-    pub fn new(app: &App) -> Result<Chores, DaemonError> {
+    pub fn new(app: &App, store: &Store) -> Result<Chores, DaemonError> {
+        // Counted now, before a backlog fills the outbox: from here on the store keeps the
+        // depth, and a count after the backlog would read every queued reply into memory.
+        let (depth, oldest) = store.outbox_stats()?;
+        app.telemetry.outbox(depth, oldest);
         Ok(Chores { deliverer: app.deliverer()?, next_slow: std::time::Instant::now(), waitlist_seen: None })
     }
 
@@ -431,7 +435,7 @@ async fn run_maildir(
     once: bool,
     control: &Control,
 ) -> Result<RunReport, DaemonError> {
-    let mut chores = Chores::new(app)?;
+    let mut chores = Chores::new(app, store)?;
     let mut report = RunReport::default();
     let io = |error| DaemonError::Mailbox { path: maildir.root().display().to_string(), error };
     loop {

@@ -142,19 +142,24 @@ impl Deliverer {
         let mut report = DeliveryReport::default();
         let mut since_flush = 0;
         let mut after = None;
-        if self.server_down.is_some_and(|(_, not_before)| Instant::now() < not_before) {
-            report.waiting = store.outbox_stats()?.0 as usize;
-        } else {
+        let mut reachable = self.server_down.is_none_or(|(_, not_before)| Instant::now() >= not_before);
+        if reachable {
             loop {
                 let page = store.outbox_page(after, PAGE)?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.id);
                 if !self.deliver_page(store, page, &mut report, &mut since_flush).await? {
+                    reachable = false;
                     break;
                 }
             }
         }
+        // The store keeps the depth: no walk over the outbox for it.
         let (depth, oldest) = store.outbox_stats()?;
+        if !reachable {
+            // Not tried this round: everything queued but what was just deferred.
+            report.waiting = usize::try_from(depth).unwrap_or(usize::MAX).saturating_sub(report.deferred);
+        }
         self.telemetry.outbox(depth, oldest);
         Ok(report)
     }

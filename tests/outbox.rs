@@ -29,6 +29,8 @@ fn an_unreachable_server_ends_the_round_and_keeps_every_reply_queued() {
     let first = rt.block_on(deliverer.deliver(&store)).unwrap();
     assert_eq!((first.sent, first.failed), (0, 0));
     assert!(first.deferred >= 1 && first.deferred < queued, "stopped early: {first:?}");
+    // What the round did not try is reported as waiting for the server.
+    assert_eq!(first.deferred + first.waiting, queued, "{first:?}");
     // Within the backoff nothing is tried; everything waits, nothing is lost.
     let second = rt.block_on(deliverer.deliver(&store)).unwrap();
     assert_eq!((second.deferred, second.waiting), (0, queued));

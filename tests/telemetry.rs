@@ -62,3 +62,47 @@ fn outbox_stats_give_depth_and_the_oldest_queue_time() {
     store.mark_sent(oldest, at("2027-04-06T10:31:00Z")).unwrap();
     assert_eq!(store.outbox_stats().unwrap(), (1, Some(at("2027-04-06T10:30:00Z"))));
 }
+
+/// The depth is counted once and then kept by every write that queues or removes a mail
+/// (a count reads every queued message into sled's cache): it must stay exact through new
+/// cases, replies on a case, sent and refused mails, a replayed send and an erasure.
+#[test]
+fn the_outbox_depth_stays_exact_without_counting_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let app = App::load(Config::default(), true).unwrap();
+    let exact = |store: &Store, what: &str| {
+        let queued = store.outbox().unwrap().len() as u64;
+        assert_eq!(store.outbox_stats().unwrap().0, queued, "after {what}");
+    };
+    let now = at("2027-04-06T10:00:00Z");
+    let first: Vec<Vec<u8>> = (0..3).map(|i| request(i, "Ich brauche einen neuen Personalausweis.")).collect();
+    let raws: Vec<&[u8]> = first.iter().map(|m| m.as_slice()).collect();
+    decide_batch(&app, &store, &raws, now, &mut RunReport::default()).unwrap();
+    exact(&store, "the first count");
+    let more: Vec<Vec<u8>> = (3..6).map(|i| request(i, "Wir möchten die Geburt unserer Tochter beurkunden lassen.")).collect();
+    let raws: Vec<&[u8]> = more.iter().map(|m| m.as_slice()).collect();
+    decide_batch(&app, &store, &raws, now, &mut RunReport::default()).unwrap();
+    exact(&store, "new cases");
+    // A reply on a case (an update of the case) that books an offered slot.
+    let queued = store.outbox().unwrap();
+    let proposal = queued.iter().find(|m| m.to == "person0@posteo.test").unwrap();
+    let text = String::from_utf8_lossy(&proposal.message).into_owned();
+    let message_id = text.lines().find_map(|l| l.strip_prefix("Message-ID: <")).unwrap().trim_end_matches('>').to_string();
+    let choice = format!("From: person0@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Re: [{}] Termine\r\nIn-Reply-To: <{message_id}>\r\nMessage-ID: <tm-choice@posteo.test>\r\nDate: Tue, 06 Apr 2027 12:30:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n2\r\n", proposal.case);
+    let before = queued.len();
+    decide_batch(&app, &store, &[choice.as_bytes()], at("2027-04-06T10:30:00Z"), &mut RunReport::default()).unwrap();
+    assert!(store.outbox().unwrap().len() > before, "the booking is confirmed by mail");
+    exact(&store, "a reply on a case");
+    let ids: Vec<u64> = store.outbox().unwrap().iter().map(|m| m.id).collect();
+    store.mark_sent(ids[0], now).unwrap();
+    store.mark_sent(ids[0], now).unwrap();
+    exact(&store, "a send and its replay");
+    store.mark_failed(ids[1], now, "550 no such user").unwrap();
+    exact(&store, "a refused mail");
+    let erasure = store.erase_subject("person4@posteo.test", now).unwrap();
+    assert!(erasure.removed.get("outbox").is_some_and(|n| *n > 0), "{erasure:?}");
+    exact(&store, "an erasure");
+    drop(store);
+    exact(&Store::open(dir.path()).unwrap(), "reopening");
+}

@@ -104,7 +104,7 @@ pub async fn run(
     once: bool,
     control: &Control,
 ) -> Result<RunReport, DaemonError> {
-    let mut chores = Chores::new(app)?;
+    let mut chores = Chores::new(app, store)?;
     let mut report = RunReport::default();
     let mut delay = Duration::from_secs(1);
     let mut was_down = false;

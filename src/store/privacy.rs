@@ -549,6 +549,7 @@ impl Store {
         }
         let mut trees = Vec::new();
         let mut ops = Vec::new();
+        let mut outbox_removed = 0;
         for (name, changes) in &plan.trees {
             let tree = self.db.open_tree(name)?;
             // Removals that find nothing (a mark never set) are not reported as removed.
@@ -560,6 +561,9 @@ impl Store {
             }
             if removed > 0 {
                 erasure.removed.insert(name.clone(), removed);
+            }
+            if name == "outbox" {
+                outbox_removed = removed;
             }
             trees.push(tree);
             ops.push(changes);
@@ -580,6 +584,7 @@ impl Store {
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
             .map_err(super::tx_err)?;
+        self.outbox_changed(0, outbox_removed);
         self.flush()
     }
 
