@@ -245,6 +245,41 @@ pub fn clauses(text: &str, sentence: Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
+/// A pattern with word boundaries, searched first without them. Unicode-aware `\b`
+/// makes the regex crate leave its fast engine on any text with a non-ASCII character
+/// (an umlaut is enough); without the boundaries it stays fast. Dropping an assertion
+/// only admits more, so where the relaxed pattern finds nothing (the usual case) the
+/// full one would not either, and no full match starts before the first relaxed one.
+/// Every answer is the full pattern's.
+#[derive(Debug)]
+pub struct WordGated {
+    full: Regex,
+    relaxed: Regex,
+}
+
+impl WordGated {
+    pub fn new(pattern: &str) -> Result<WordGated, regex::Error> {
+        Ok(WordGated { full: Regex::new(pattern)?, relaxed: Regex::new(&pattern.replace(r"\b", ""))? })
+    }
+    pub fn is_match(&self, t: &str) -> bool {
+        self.relaxed.is_match(t) && self.full.is_match(t)
+    }
+    pub fn find<'t>(&self, t: &'t str) -> Option<regex::Match<'t>> {
+        let start = self.relaxed.find(t)?.start();
+        self.full.find_at(t, start)
+    }
+    pub fn captures<'t>(&self, t: &'t str) -> Option<regex::Captures<'t>> {
+        let start = self.relaxed.find(t)?.start();
+        self.full.captures_at(t, start)
+    }
+    pub fn find_iter<'r, 't>(&'r self, t: &'t str) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
+        self.relaxed.is_match(t).then(|| self.full.find_iter(t)).into_iter().flatten()
+    }
+    pub fn captures_iter<'r, 't>(&'r self, t: &'t str) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
+        self.relaxed.is_match(t).then(|| self.full.captures_iter(t)).into_iter().flatten()
+    }
+}
+
 /// `\w`, `\b` and `\B` as ASCII: patterns and the text they run on are normalised
 /// (umlauts folded to ae/oe/ue/ss), so the Unicode word classes add nothing but size —
 /// compiled, the rules' were ~55 MiB of the daemon's memory. `.` and negated classes stay

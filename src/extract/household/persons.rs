@@ -4,7 +4,7 @@
 //! visit. A writer asking for someone else ("für meinen Vater") does not count herself; a
 //! parent present for a child's passport is not counted either; unclear → `None`.
 
-use regex::Regex;
+use crate::classify::normalize::WordGated as Pattern;
 use std::sync::OnceLock;
 
 /// Kinship and partner nouns that name a person of the household (German and English,
@@ -17,41 +17,7 @@ const KIN: &str = r"(?:ehe)?mann|(?:ehe)?frau|partner(?:in)?|lebensgef(?:ä|ae)h
 const POSS: &str = r"(?:mein|meine|meinen|unser|unsere|unseren|my|our)";
 
 fn re(cell: &'static OnceLock<Pattern>, pat: &str) -> &'static Pattern {
-    cell.get_or_init(|| Pattern {
-        full: Regex::new(pat).expect("static regex"),
-        relaxed: Regex::new(&pat.replace(r"\b", "")).expect("static regex"),
-    })
-}
-
-/// A pattern with its word boundaries, searched first without them. The patterns run on
-/// the whole mail, and their Unicode-aware `\b` makes the regex crate leave its fast
-/// engine on any text with an umlaut; without the boundaries it stays fast. Dropping an
-/// assertion only admits more, so where the relaxed pattern finds nothing (the usual
-/// case) the full one would not either, and no full match starts before the first
-/// relaxed one. The results are those of the full pattern.
-struct Pattern {
-    full: Regex,
-    relaxed: Regex,
-}
-
-impl Pattern {
-    fn is_match(&self, t: &str) -> bool {
-        self.relaxed.is_match(t) && self.full.is_match(t)
-    }
-    fn find<'t>(&self, t: &'t str) -> Option<regex::Match<'t>> {
-        let start = self.relaxed.find(t)?.start();
-        self.full.find_at(t, start)
-    }
-    fn captures<'t>(&self, t: &'t str) -> Option<regex::Captures<'t>> {
-        let start = self.relaxed.find(t)?.start();
-        self.full.captures_at(t, start)
-    }
-    fn find_iter<'r, 't>(&'r self, t: &'t str) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
-        self.relaxed.is_match(t).then(|| self.full.find_iter(t)).into_iter().flatten()
-    }
-    fn captures_iter<'r, 't>(&'r self, t: &'t str) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
-        self.relaxed.is_match(t).then(|| self.full.captures_iter(t)).into_iter().flatten()
-    }
+    cell.get_or_init(|| Pattern::new(pat).expect("static regex"))
 }
 
 /// German and English number words (cardinal, "zu dritt" forms, ordinals of groups).
