@@ -140,27 +140,29 @@ pub fn normalize_mapped(s: &str) -> Normalized {
 }
 
 /// A street name with its house number ("friedhofstrasse 3", "am laternenweg 5a").
-static STREET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[\w-]*(strasse|str\.|str|weg|gasse|pfad|allee|damm|ring|ufer|steig|chaussee) \d{1,4} ?[a-z]?\b")
+static STREET: LazyLock<WordGated> = LazyLock::new(|| {
+    WordGated::new(r"\b[\w-]*(strasse|str\.|str|weg|gasse|pfad|allee|damm|ring|ufer|steig|chaussee) \d{1,4} ?[a-z]?\b")
         .expect("static regex")
 });
 
 /// Street names with a house number blanked out (same byte length, so offsets hold):
 /// an address such as "Friedhofstraße 3" or "Am Laternenweg 5" names no concern.
 pub fn mask_addresses(text: &str) -> String {
-    STREET
-        .replace_all(text, |c: &regex::Captures<'_>| {
-            let mut out = String::new();
-            for ch in c.get(0).map_or("", |m| m.as_str()).chars() {
-                if ch == ' ' {
-                    out.push(' ');
-                } else {
-                    out.extend(std::iter::repeat_n('_', ch.len_utf8()));
-                }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in STREET.find_iter(text) {
+        out.push_str(&text[last..m.start()]);
+        for ch in m.as_str().chars() {
+            if ch == ' ' {
+                out.push(' ');
+            } else {
+                out.extend(std::iter::repeat_n('_', ch.len_utf8()));
             }
-            out
-        })
-        .into_owned()
+        }
+        last = m.end();
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Sentences of normalised text as byte ranges (terminator included).
