@@ -461,3 +461,41 @@ mod ascii_words_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod word_gated_tests {
+    use super::WordGated;
+    use regex::Regex;
+
+    /// Every answer equals the full pattern's, also where the boundaries decide (a word
+    /// inside a longer one, next to umlauts) and where the relaxed pattern matches earlier.
+    #[test]
+    fn answers_as_the_full_pattern() {
+        let pattern = r"\b(?:grüße|str\.|ab)\s*(\d+)\b";
+        let full = Regex::new(pattern).unwrap();
+        let gated = WordGated::new(pattern).unwrap();
+        for t in [
+            "",
+            "Viele Grüße 3",
+            "vielegrüße 3 und grüße 4",
+            "Hauptstr. 12a, Kurzstr. 7",
+            "ab 18 Uhr, knabäb 5, ab 19x",
+            "Straße ab 5ä ab 6",
+            "aber ab 12",
+        ] {
+            assert_eq!(gated.is_match(t), full.is_match(t), "{t}");
+            assert_eq!(gated.find(t).map(|m| m.range()), full.find(t).map(|m| m.range()), "{t}");
+            assert_eq!(
+                gated.captures(t).map(|c| c[1].to_string()),
+                full.captures(t).map(|c| c[1].to_string()),
+                "{t}"
+            );
+            let a: Vec<_> = gated.find_iter(t).map(|m| m.range()).collect();
+            let b: Vec<_> = full.find_iter(t).map(|m| m.range()).collect();
+            assert_eq!(a, b, "{t}");
+            let a: Vec<_> = gated.captures_iter(t).map(|c| c[1].to_string()).collect();
+            let b: Vec<_> = full.captures_iter(t).map(|c| c[1].to_string()).collect();
+            assert_eq!(a, b, "{t}");
+        }
+    }
+}
