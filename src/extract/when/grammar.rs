@@ -736,14 +736,17 @@ impl Hits {
     fn of(text: &str) -> Hits {
         Hits(PATTERN_SET.matches(text))
     }
+    #[inline]
     fn has(&self, r: &LazyLock<Regex>) -> bool {
         PATTERNS.iter().position(|p| std::ptr::eq(*p, r)).is_none_or(|i| self.0.matched(i))
     }
     /// `r.captures_iter(t)`, empty when `r` cannot match.
+    #[inline]
     fn captures<'t>(&self, r: &'static LazyLock<Regex>, t: &'t str) -> impl Iterator<Item = regex::Captures<'t>> {
         self.has(r).then(|| r.captures_iter(t)).into_iter().flatten()
     }
     /// `r.find_iter(t)`, empty when `r` cannot match.
+    #[inline]
     fn find<'t>(&self, r: &'static LazyLock<Regex>, t: &'t str) -> impl Iterator<Item = regex::Match<'t>> {
         self.has(r).then(|| r.find_iter(t)).into_iter().flatten()
     }
