@@ -7,7 +7,7 @@
 
 use crate::case_id::CaseId;
 use crate::parse::ParsedMail;
-use regex::Regex;
+use crate::classify::normalize::WordGated;
 use serde::Serialize;
 use std::sync::OnceLock;
 
@@ -53,8 +53,9 @@ pub fn detect(mail: &ParsedMail) -> KindResult {
     KindResult { kind: MailKind::Request, case_id: None, reason: "no automatic marker, no case reference".into() }
 }
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
+/// Patterns searched without their (Unicode) word boundaries first: see [`WordGated`].
+fn re(cell: &'static OnceLock<WordGated>, pattern: &str) -> &'static WordGated {
+    cell.get_or_init(|| WordGated::new(pattern).expect("static regex"))
 }
 
 fn is_our_id(id: &str) -> bool {
@@ -63,7 +64,7 @@ fn is_our_id(id: &str) -> bool {
 
 /// The case named by one of our Message-IDs in `text` (`<BS-2027-00044.….proposal@…>`).
 fn our_case_in(text: &str) -> Option<CaseId> {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     let re = re(&RE, r"(?i)<?([^\s<>]+@buergerservice\.hochheim\.de)>?");
     re.captures_iter(text).find_map(|c| c.get(1).and_then(|m| CaseId::find_in(m.as_str())))
 }
@@ -130,7 +131,7 @@ fn bounce_reason(mail: &ParsedMail) -> Option<String> {
 /// Subjects MTAs give their delivery reports (English and German, also with a prefix
 /// like "Warning:" or the original subject appended).
 fn is_dsn_subject(subject: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     re(
         &RE,
         r"(?i)^\s*(\[?(warning|warnung|fwd?|wg)\]?:\s*)?(undelivered\s+mail|undeliverable|undelivered|delivery\s+status\s+notification|delivery\s+(notification|failure|failed|problem|report)|mail\s+delivery\s+(failed|failure|system|subsystem|problem)|returned\s+mail|mail\s+system\s+error|failure\s+notice|non[- ]?delivery|unzustellbar|nicht\s+zustellbar|zustellung(s(fehler|benachrichtigung|bericht))?\s*(fehlgeschlagen|gescheitert|verzögert)?|unzustellbare\s+nachricht|could\s+not\s+send\s+message|message\s+(not\s+delivered|delivery\s+failure)|delayed\s+mail|mail\s+could\s+not\s+be\s+delivered|benachrichtigung\s+zum\s+übermittlungsstatus|returned\s+to\s+sender|(e-?mail\s+)?bounce\s+notification)",
@@ -139,7 +140,7 @@ fn is_dsn_subject(subject: &str) -> bool {
 }
 
 fn looks_like_dsn_body(text: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     re(
         &RE,
         r"(?i)(could\s+not\s+be\s+delivered|delivery\s+to\s+the\s+following\s+recipients?\s+failed|permanent\s+(error|failure)|user\s+unknown|mailbox\s+(unavailable|full|not\s+found)|konnte\s+nicht\s+zugestellt\s+werden|nicht\s+zugestellt\s+werden|unzustellbar|host\s+or\s+domain\s+name\s+not\s+found|this\s+is\s+the\s+mail\s+system\s+at|message\s+delivery\s+failed|diagnostic-code:|status:\s*5\.\d)",
@@ -183,13 +184,13 @@ fn auto_reply_reason(mail: &ParsedMail, answers_us: bool) -> Option<String> {
 }
 
 fn reply_prefix(subject: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     re(&RE, r"(?i)^\s*(re|aw|antw|antwort|sv|vs|r|rif|réf|odp|ynt|cevap)\s*(\[\d+\])?\s*:").is_match(subject)
 }
 
 /// Out-of-office subjects; returns the matched words.
 fn auto_subject(subject: &str) -> Option<String> {
-    static STRONG: OnceLock<Regex> = OnceLock::new();
+    static STRONG: OnceLock<WordGated> = OnceLock::new();
     let strong = re(
         &STRONG,
         r"(?i)(abwesenheits(notiz|nachricht|meldung|assistent|benachrichtigung)|automatische\s+(antwort|rückantwort|rueckantwort|benachrichtigung|abwesenheits\w*)|automatisch\s+generiert|auto(matic|matische)?[\s_-]*(reply|response|responder|antwort)|autoreply|autoresponse|out\s+of\s+(the\s+)?office|\booo\b|office\s+closed|réponse\s+automatique|respuesta\s+automática|risposta\s+automatica|automatisch\s+antwoord|afwezigheidsmelding|abwesenheit\s*:|\bvacation\s+(reply|response|notice|message|auto)|\bon\s+vacation\b|\bon\s+holiday\b|\baway\s+from\s+(the\s+|my\s+)?(office|desk|keyboard))",
@@ -200,7 +201,7 @@ fn auto_subject(subject: &str) -> Option<String> {
     // "Urlaub", "Abwesend": only where the subject is built like an automatic one, i.e. the
     // word leads with a colon ("Urlaub: Re: …"), stands in brackets, or is a first-person
     // statement ("Bin im Urlaub"), never inside a citizen's topic ("Reisepass vor dem Urlaub").
-    static WEAK: OnceLock<Regex> = OnceLock::new();
+    static WEAK: OnceLock<WordGated> = OnceLock::new();
     let weak = re(
         &WEAK,
         r"(?i)(^\s*(urlaub|abwesend|abwesenheit|vacation|holiday|away|nicht\s+im\s+(büro|buero|haus))\s*[:\-–]|[\[(]\s*(urlaub|abwesend|abwesenheit|vacation|away|out)\s*[\])]|^\s*(ich\s+)?bin\s+(im\s+urlaub|abwesend|nicht\s+im\s+(büro|buero))|^\s*(i\s+am|i'm)\s+(away|on\s+leave|on\s+vacation))",
@@ -210,7 +211,7 @@ fn auto_subject(subject: &str) -> Option<String> {
 
 /// Text that says outright it was generated by a program.
 fn generated_notice(text: &str) -> Option<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     re(
         &RE,
         r"(?i)((diese|this)\s+(ist\s+eine\s+|is\s+an\s+)?(nachricht|e-?mail|mail|antwort|message|reply|response)\s+(wurde|was|is|ist)\s+(automatisch|automatically)(\s+(erstellt|generiert|erzeugt|versendet|versandt|verschickt|gesendet|generated|sent|created))?|(dies\s+ist|this\s+is)\s+(eine|an)\s+(automatische|automatic|automated|auto-generated)\s+(antwort|nachricht|benachrichtigung|reply|response|message|notification)|automatisch\s+generierte\s+(nachricht|antwort|e-?mail)|auto-?generated\s+(reply|response|message))",
@@ -226,7 +227,7 @@ fn generated_notice(text: &str) -> Option<String> {
 /// a statement about the mailbox itself (nobody reads or forwards it), or absence together
 /// with a referral to a deputy, which no citizen writes to the town hall.
 fn absence_notice(text: &str) -> Option<String> {
-    static MAILBOX: OnceLock<Regex> = OnceLock::new();
+    static MAILBOX: OnceLock<WordGated> = OnceLock::new();
     let mailbox = re(
         &MAILBOX,
         r"(?i)((limited|no)\s+access\s+to\s+(my\s+)?e-?mails?|check(ing)?\s+(my\s+)?(e-?mails?|mailbox|inbox|messages)\s+(only\s+)?(now\s+and\s+then|occasionally|sporadically|irregularly|periodically)|will\s+(only\s+)?check\s+(my\s+)?(e-?mails?|mailbox|inbox)\s+(now\s+and\s+then|occasionally|sporadically|irregularly)|(e-?mails?|messages|your\s+(e-?mail|message))\s+will\s+not\s+be\s+(forwarded|read)|(lese|lesen|prüfe|pruefe|checke|bearbeite|beantworte)\s+(ich\s+)?(meine\s+)?(e-?mails?|post|nachrichten|mails)\s+(nicht|nur\s+(unregelmäßig|unregelmaessig|sporadisch|eingeschränkt|eingeschraenkt))|(lese|lesen)\s+(ich\s+)?keine\s+(e-?mails?|post|nachrichten|mails)|schaue\s+(ich\s+)?nicht\s+in\s+mein(en)?\s+(postfach|posteingang|e-?mail)|(e-?mails?|nachrichten|ihre\s+(e-?mail|nachricht|mail))\s+(werden|wird)\s+((derzeit|zurzeit|in\s+dieser\s+zeit)\s+)?nicht\s+(weitergeleitet|gelesen|bearbeitet)|weiterleitung\s+(erfolgt\s+)?nicht|keine\s+weiterleitung|(keinen|nur\s+(eingeschränkten|eingeschraenkten|sporadischen|begrenzten|unregelmäßigen))\s+zugriff\s+auf\s+(meine\s+|mein\s+)?(e-?mails?|mails|postfach|nachrichten)|(ihre|deine)\s+(e-?mail|nachricht|mail|anfrage)\s+(wird|werde\s+ich)\s+.{0,30}nach\s+meiner\s+rückkehr|will\s+(respond\s+to|reply\s+to|answer|read)\s+(your|all)\s+(e-?mails?|messages?)\s+.{0,25}(upon|after|on)\s+my\s+return|will\s+be\s+(answered|dealt\s+with|handled)\s+.{0,20}(upon|after)\s+my\s+return)",
@@ -234,12 +235,12 @@ fn absence_notice(text: &str) -> Option<String> {
     if let Some(m) = mailbox.find(text) {
         return Some(m.as_str().to_string());
     }
-    static ABSENT: OnceLock<Regex> = OnceLock::new();
+    static ABSENT: OnceLock<WordGated> = OnceLock::new();
     let absent = re(
         &ABSENT,
         r"(?i)(out\s+of\s+(the\s+)?office|away\s+from\s+(the|my)\s+(office|desk)|on\s+(annual\s+)?(leave|vacation|holiday)|nicht\s+im\s+(büro|buero|dienst|hause)|(außer|ausser)\s+haus|abwesend|im\s+urlaub|urlaub\s+(mache|habe)|in\s+elternzeit)",
     );
-    static DEPUTY: OnceLock<Regex> = OnceLock::new();
+    static DEPUTY: OnceLock<WordGated> = OnceLock::new();
     let deputy = re(
         &DEPUTY,
         r"(?i)(in\s+dringenden\s+fällen|in\s+dringenden\s+faellen|dringendes\s+klärt|in\s+urgent\s+(cases|matters)|for\s+urgent\s+(matters|requests|issues)|if\s+it\s+can'?t\s+wait|(meine|mein|unsere?)\s+(kollegin|kollege|vertretung|vertreterin|vertreter|sekretariat)|my\s+(colleague|deputy|team)|wenden\s+sie\s+sich\s+(bitte\s+)?an|please\s+contact)",

@@ -140,27 +140,29 @@ pub fn normalize_mapped(s: &str) -> Normalized {
 }
 
 /// A street name with its house number ("friedhofstrasse 3", "am laternenweg 5a").
-static STREET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[\w-]*(strasse|str\.|str|weg|gasse|pfad|allee|damm|ring|ufer|steig|chaussee) \d{1,4} ?[a-z]?\b")
+static STREET: LazyLock<WordGated> = LazyLock::new(|| {
+    WordGated::new(r"\b[\w-]*(strasse|str\.|str|weg|gasse|pfad|allee|damm|ring|ufer|steig|chaussee) \d{1,4} ?[a-z]?\b")
         .expect("static regex")
 });
 
 /// Street names with a house number blanked out (same byte length, so offsets hold):
 /// an address such as "Friedhofstraße 3" or "Am Laternenweg 5" names no concern.
 pub fn mask_addresses(text: &str) -> String {
-    STREET
-        .replace_all(text, |c: &regex::Captures<'_>| {
-            let mut out = String::new();
-            for ch in c.get(0).map_or("", |m| m.as_str()).chars() {
-                if ch == ' ' {
-                    out.push(' ');
-                } else {
-                    out.extend(std::iter::repeat_n('_', ch.len_utf8()));
-                }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in STREET.find_iter(text) {
+        out.push_str(&text[last..m.start()]);
+        for ch in m.as_str().chars() {
+            if ch == ' ' {
+                out.push(' ');
+            } else {
+                out.extend(std::iter::repeat_n('_', ch.len_utf8()));
             }
-            out
-        })
-        .into_owned()
+        }
+        last = m.end();
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Sentences of normalised text as byte ranges (terminator included).
@@ -243,6 +245,41 @@ pub fn clauses(text: &str, sentence: Range<usize>) -> Vec<Range<usize>> {
     }
     push_trimmed(text, sentence.start + start..sentence.end, &mut out);
     out
+}
+
+/// A pattern with word boundaries, searched first without them. Unicode-aware `\b`
+/// makes the regex crate leave its fast engine on any text with a non-ASCII character
+/// (an umlaut is enough); without the boundaries it stays fast. Dropping an assertion
+/// only admits more, so where the relaxed pattern finds nothing (the usual case) the
+/// full one would not either, and no full match starts before the first relaxed one.
+/// Every answer is the full pattern's.
+#[derive(Debug)]
+pub struct WordGated {
+    full: Regex,
+    relaxed: Regex,
+}
+
+impl WordGated {
+    pub fn new(pattern: &str) -> Result<WordGated, regex::Error> {
+        Ok(WordGated { full: Regex::new(pattern)?, relaxed: Regex::new(&pattern.replace(r"\b", ""))? })
+    }
+    pub fn is_match(&self, t: &str) -> bool {
+        self.relaxed.is_match(t) && self.full.is_match(t)
+    }
+    pub fn find<'t>(&self, t: &'t str) -> Option<regex::Match<'t>> {
+        let start = self.relaxed.find(t)?.start();
+        self.full.find_at(t, start)
+    }
+    pub fn captures<'t>(&self, t: &'t str) -> Option<regex::Captures<'t>> {
+        let start = self.relaxed.find(t)?.start();
+        self.full.captures_at(t, start)
+    }
+    pub fn find_iter<'r, 't>(&'r self, t: &'t str) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
+        self.relaxed.is_match(t).then(|| self.full.find_iter(t)).into_iter().flatten()
+    }
+    pub fn captures_iter<'r, 't>(&'r self, t: &'t str) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
+        self.relaxed.is_match(t).then(|| self.full.captures_iter(t)).into_iter().flatten()
+    }
 }
 
 /// `\w`, `\b` and `\B` as ASCII: patterns and the text they run on are normalised
@@ -421,6 +458,44 @@ mod ascii_words_tests {
             let uni = regex::Regex::new(p).unwrap();
             let ascii = regex::Regex::new(&ascii_words(p)).unwrap();
             assert_eq!(uni.find(text).map(|m| m.range()), ascii.find(text).map(|m| m.range()), "{p}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod word_gated_tests {
+    use super::WordGated;
+    use regex::Regex;
+
+    /// Every answer equals the full pattern's, also where the boundaries decide (a word
+    /// inside a longer one, next to umlauts) and where the relaxed pattern matches earlier.
+    #[test]
+    fn answers_as_the_full_pattern() {
+        let pattern = r"\b(?:grüße|str\.|ab)\s*(\d+)\b";
+        let full = Regex::new(pattern).unwrap();
+        let gated = WordGated::new(pattern).unwrap();
+        for t in [
+            "",
+            "Viele Grüße 3",
+            "vielegrüße 3 und grüße 4",
+            "Hauptstr. 12a, Kurzstr. 7",
+            "ab 18 Uhr, knabäb 5, ab 19x",
+            "Straße ab 5ä ab 6",
+            "aber ab 12",
+        ] {
+            assert_eq!(gated.is_match(t), full.is_match(t), "{t}");
+            assert_eq!(gated.find(t).map(|m| m.range()), full.find(t).map(|m| m.range()), "{t}");
+            assert_eq!(
+                gated.captures(t).map(|c| c[1].to_string()),
+                full.captures(t).map(|c| c[1].to_string()),
+                "{t}"
+            );
+            let a: Vec<_> = gated.find_iter(t).map(|m| m.range()).collect();
+            let b: Vec<_> = full.find_iter(t).map(|m| m.range()).collect();
+            assert_eq!(a, b, "{t}");
+            let a: Vec<_> = gated.captures_iter(t).map(|c| c[1].to_string()).collect();
+            let b: Vec<_> = full.captures_iter(t).map(|c| c[1].to_string()).collect();
+            assert_eq!(a, b, "{t}");
         }
     }
 }

@@ -8,6 +8,8 @@
 //! as `other`. `Content-Language` only decides when the words do not.
 
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -248,27 +250,57 @@ const OTHER: &[&str] = &[
     "proszę",
 ];
 
+const IN_DE: u8 = 1;
+const IN_EN: u8 = 2;
+const IN_OTHER: u8 = 4;
+
+/// Which of the lists each stopword is on, looked up once per word instead of scanning
+/// the three lists.
+fn lists() -> &'static HashMap<&'static str, u8> {
+    static LISTS: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
+    LISTS.get_or_init(|| {
+        let mut m = HashMap::new();
+        for (list, bit) in [(DE, IN_DE), (EN, IN_EN), (OTHER, IN_OTHER)] {
+            for w in list {
+                *m.entry(*w).or_insert(0) |= bit;
+            }
+        }
+        m
+    })
+}
+
 /// Detect from the citizen's new text (and subject); `content_language` is a hint only.
 pub fn detect(text: &str, content_language: Option<&str>) -> Language {
     let (mut de, mut en, mut other) = (0usize, 0usize, 0usize);
+    let lists = lists();
+    let mut lower = String::new();
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')) {
         if word.is_empty() {
             continue;
         }
-        let w = word.to_lowercase();
-        let w = w.as_str();
+        // One buffer for the lower-cased words; `str::to_lowercase` for the rest, as
+        // its word-final sigma differs from mapping characters one by one.
+        let w = if word.is_ascii() {
+            lower.clear();
+            lower.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            lower.as_str()
+        } else {
+            lower = word.to_lowercase();
+            lower.as_str()
+        };
         // Count each list separately: "es" is German and Spanish, "die" German only here.
-        if DE.contains(&w) {
+        let on = lists.get(w).copied().unwrap_or(0);
+        if on & IN_DE != 0 {
             de += 1;
         }
-        if EN.contains(&w) {
+        if on & IN_EN != 0 {
             en += 1;
         }
-        if OTHER.contains(&w) {
+        if on & IN_OTHER != 0 {
             other += 1;
         }
         // Umlauts and ß are a strong German signal, even in words not on the list.
-        if w.contains(['ä', 'ö', 'ü', 'ß']) && !DE.contains(&w) {
+        if on & IN_DE == 0 && w.contains(['ä', 'ö', 'ü', 'ß']) {
             de += 1;
         }
     }

@@ -20,7 +20,7 @@
 //! writer's own address and phone, apart from an address named in the text.
 
 use super::Body;
-use regex::Regex;
+use crate::classify::normalize::WordGated;
 use std::sync::OnceLock;
 
 /// Split decoded text (any line ends) into new text, quote and signature.
@@ -135,8 +135,9 @@ fn next_nonblank(lines: &[&str], from: usize) -> Option<usize> {
     (from..lines.len()).find(|&k| !lines.get(k).is_none_or(|l| l.trim().is_empty()))
 }
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
+/// Patterns searched without their (Unicode) word boundaries first: see [`WordGated`].
+fn re(cell: &'static OnceLock<WordGated>, pattern: &str) -> &'static WordGated {
+    cell.get_or_init(|| WordGated::new(pattern).expect("static regex"))
 }
 
 fn is_quote_line(line: &str) -> bool {
@@ -153,14 +154,14 @@ fn strip_marker(line: &str) -> String {
 
 /// "-----Ursprüngliche Nachricht-----", "-----Original Message-----", forwards.
 fn is_separator(line: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     re(
         &RE,
         r"(?i)^\s*[-_=*]{2,}\s*(urspr(ü|ue|u)ngliche\s+nachricht|original\s*-?\s*(message|nachricht)|weitergeleitete\s+nachricht|forwarded\s+message|nachricht\s+im\s+original|message\s+d'origine|message\s+original|mensaje\s+original|messaggio\s+originale|mensagem\s+original|orijinal\s+(ileti|mesaj)|oryginalna\s+wiadomość|wiadomość\s+oryginalna|originalbericht|oorspronkelijk\s+bericht|исходное\s+сообщение|beginn\s+der\s+weitergeleiteten\s+nachricht)\s*:?\s*[-_=*]*\s*$",
     )
     .is_match(line)
         || {
-            static APPLE: OnceLock<Regex> = OnceLock::new();
+            static APPLE: OnceLock<WordGated> = OnceLock::new();
             // Apple Mail's forward intro has no rule around it.
             re(&APPLE, r"(?i)^\s*(Beginn der weitergeleiteten Nachricht|Begin forwarded message)\s*:\s*$").is_match(line)
         }
@@ -173,7 +174,7 @@ fn is_rule(line: &str) -> bool {
 }
 
 fn starts_like_attribution(line: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     // Also other-language clients (Polish "W dniu …", Turkish "7 Haz 2027 … yazdı:").
     re(&RE, r"(?i)^\s*(am|on|le|el|il|op|den|em|w\s+dniu|dne)\s+\S|^\s*(\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\.?\s+\p{L}{3,}\.?\s+\d{4})\b").is_match(line)
 }
@@ -181,15 +182,15 @@ fn starts_like_attribution(line: &str) -> bool {
 /// If an attribution starts at `i` ("Am … schrieb X:", "On … wrote:", also folded over up
 /// to three lines as Gmail does), the index of its last line.
 fn attribution_end(lines: &[&str], i: usize) -> Option<usize> {
-    static VERB: OnceLock<Regex> = OnceLock::new();
+    static VERB: OnceLock<WordGated> = OnceLock::new();
     let verb = re(
         &VERB,
         r"(?i)(\b(schrieb|schreibt|geschrieben|wrote|writes|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|napisał|napisała|pisze|yazdı|написал|написала|escreveu|napsal)\b|yazdı)",
     );
-    static ZITAT: OnceLock<Regex> = OnceLock::new();
+    static ZITAT: OnceLock<WordGated> = OnceLock::new();
     let zitat = re(&ZITAT, r"(?i)^\s*(zitat von|quoting)\s+.{1,150}:\s*$");
     // "Am 3.5. schrieb ich Ihnen:" is the citizen talking, not a client's attribution.
-    static OWN: OnceLock<Regex> = OnceLock::new();
+    static OWN: OnceLock<WordGated> = OnceLock::new();
     let own_words = re(
         &OWN,
         r"(?i)\b(schrieb|schreibt)\s+(ich|wir|sie|er|es|ihr|du|man|mir|uns|ihnen|mein|meine|unser|unsere)\b|\b(i|we|you|he|she|they)\s+(wrote|write)\b|\b(ich|wir)\b.{0,40}\bgeschrieben\b",
@@ -222,7 +223,7 @@ fn attribution_end(lines: &[&str], i: usize) -> Option<usize> {
 /// If a mail-header block ("Von: / Gesendet: / An: / Betreff:", in any order, German or
 /// English) starts at `i`, the index of its last line.
 fn header_block_end(lines: &[&str], i: usize) -> Option<usize> {
-    static KEY: OnceLock<Regex> = OnceLock::new();
+    static KEY: OnceLock<WordGated> = OnceLock::new();
     let key = re(
         &KEY,
         r"(?i)^\s*\*?(von|from|gesendet|sent|datum|date|an|to|betreff|subject|cc|kopie|bcc|antwort an|reply-to|de|envoyé|à|objet|enviado|para|asunto|da|inviato|a|oggetto|kimden|gönderildi|tarih|kime|konu|od|wysłano|data|do|temat|от|отправлено|кому|тема)\s*:\*?(\s|$)",
@@ -303,7 +304,7 @@ fn split_signature<'a>(run: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
 }
 
 fn is_mobile_footer(line: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     let t = line.trim();
     t.chars().count() <= 100
         && re(
@@ -316,7 +317,7 @@ fn is_mobile_footer(line: &str) -> bool {
 /// Closing line ("Viele Grüße", "Mit freundlichen Grüßen", "LG", "Best regards", …),
 /// possibly with the name on the same line.
 fn is_closing(line: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     let t = line.trim();
     t.chars().count() <= 60
         && re(
@@ -329,7 +330,7 @@ fn is_closing(line: &str) -> bool {
 /// Contact data as found below a name: street and number, postcode and town, phone,
 /// e-mail, web address.
 fn is_contact_line(line: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     let t = line.trim();
     if t.is_empty() {
         return false;
@@ -383,7 +384,7 @@ fn signoff<'a>(run: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
 
 /// A short line that can stand in a contact card: a name, company, department, country.
 fn is_label_line(line: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<WordGated> = OnceLock::new();
     let t = line.trim();
     t.chars().count() <= 45
         && t.split_whitespace().count() <= 6

@@ -55,6 +55,15 @@ fn street_re() -> &'static Regex {
     )
 }
 
+/// [`street_re`] without its word boundaries, which are Unicode-aware and make the regex
+/// crate leave its fast engine on any line with an umlaut. Dropping an assertion only
+/// admits more, so every match of the full pattern is a match of this one at the same
+/// place: where this finds nothing from some offset on, neither would the full pattern.
+fn street_relaxed() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(&street_re().as_str().replace(r"\b", "")).expect("static regex"))
+}
+
 /// What every match of [`street_re`] contains: a street suffix or one of its prepositions.
 /// Without word boundaries this runs on the fast engine even over umlauts, and spares the
 /// full pattern (with captures) most lines that hold a date or a phone number.
@@ -134,7 +143,12 @@ fn candidates(text: &str, in_sig: bool) -> Vec<Candidate> {
         if !line.chars().any(char::is_numeric) || !street_gate().is_match(line) {
             continue;
         }
-        for c in street_re().captures_iter(line) {
+        // The same matches as `captures_iter`, but each search for the next one starts
+        // where the relaxed pattern finds its first candidate, and ends when it finds none.
+        let mut from = 0;
+        while let Some(start) = street_relaxed().find_at(line, from).map(|m| m.start()) {
+            let Some(c) = street_re().captures_at(line, start) else { break };
+            from = c.get(0).map_or(line.len(), |m| m.end()).max(start + 1);
             let (Some(street_m), Some(num_m)) = (c.name("street"), c.name("num")) else { continue };
             let (start, end) = (line_at + street_m.start(), line_at + num_m.end());
             let street = street_m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");

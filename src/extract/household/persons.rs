@@ -4,7 +4,7 @@
 //! visit. A writer asking for someone else ("für meinen Vater") does not count herself; a
 //! parent present for a child's passport is not counted either; unclear → `None`.
 
-use regex::Regex;
+use crate::classify::normalize::WordGated as Pattern;
 use std::sync::OnceLock;
 
 /// Kinship and partner nouns that name a person of the household (German and English,
@@ -16,8 +16,8 @@ const KIN: &str = r"(?:ehe)?mann|(?:ehe)?frau|partner(?:in)?|lebensgef(?:ä|ae)h
 /// kleinen Tochter") is company, not an applicant, so it is left out on purpose.
 const POSS: &str = r"(?:mein|meine|meinen|unser|unsere|unseren|my|our)";
 
-fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pat).expect("static regex"))
+fn re(cell: &'static OnceLock<Pattern>, pat: &str) -> &'static Pattern {
+    cell.get_or_init(|| Pattern::new(pat).expect("static regex"))
 }
 
 /// German and English number words (cardinal, "zu dritt" forms, ordinals of groups).
@@ -63,13 +63,13 @@ fn has_any(t: &str, words: &[&str]) -> bool {
 
 /// "wir drei", "zu dritt", "wir beide", "3 Personen", "family of three", "both of us".
 fn explicit_group(t: &str) -> Option<u32> {
-    static ZU: OnceLock<Regex> = OnceLock::new();
-    static WIR_N: OnceLock<Regex> = OnceLock::new();
-    static PERS: OnceLock<Regex> = OnceLock::new();
-    static KOEPFIG: OnceLock<Regex> = OnceLock::new();
-    static EN: OnceLock<Regex> = OnceLock::new();
-    static BEIDE: OnceLock<Regex> = OnceLock::new();
-    static KIDS: OnceLock<Regex> = OnceLock::new();
+    static ZU: OnceLock<Pattern> = OnceLock::new();
+    static WIR_N: OnceLock<Pattern> = OnceLock::new();
+    static PERS: OnceLock<Pattern> = OnceLock::new();
+    static KOEPFIG: OnceLock<Pattern> = OnceLock::new();
+    static EN: OnceLock<Pattern> = OnceLock::new();
+    static BEIDE: OnceLock<Pattern> = OnceLock::new();
+    static KIDS: OnceLock<Pattern> = OnceLock::new();
 
     let zu = re(&ZU, r"\bzu\s+(zweit|dritt|viert|f(?:ü|ue)nft|sechst|siebt)\b");
     if has_any(t, &["zweit", "dritt", "viert", "fünft", "fuenft", "sechst", "siebt"]) {
@@ -90,7 +90,7 @@ fn explicit_group(t: &str) -> Option<u32> {
         }
     }
     // "2 Erwachsene, 2 Kinder" / "two adults and a child": the household adds up.
-    static MIXED: OnceLock<Regex> = OnceLock::new();
+    static MIXED: OnceLock<Pattern> = OnceLock::new();
     let mixed = re(&MIXED, &format!(r"\b{NUM}\s+(?:erwachsene|adults)\s*(?:,|und|and|\+|&)\s*(?:{NUM}|ein|eine|a|one)\s+(?:kinder?n?|kids?|child(?:ren)?|jugendliche)\b"));
     if let Some(c) = mixed.captures(t) {
         let adults = number_word(&c[1].replace("ue", "ü"));
@@ -118,7 +118,7 @@ fn explicit_group(t: &str) -> Option<u32> {
         }
     }
     // A married couple speaking as one: "wir als Ehepaar", "we are a couple".
-    static COUPLE: OnceLock<Regex> = OnceLock::new();
+    static COUPLE: OnceLock<Pattern> = OnceLock::new();
     if has_any(t, &["ehepaar", "couple"]) && re(&COUPLE, r"\b(?:wir|uns)\b[^.!?\n]{0,30}\behepaar\b|\behepaar\s+\p{L}+\s+(?:m(?:ö|oe)chte|braucht|ben(?:ö|oe)tigt)|\b(?:we\s+are|as)\s+a\s+(?:married\s+)?couple\b").is_match(t) {
         return Some(2);
     }
@@ -143,15 +143,15 @@ fn explicit_group(t: &str) -> Option<u32> {
 /// "mein Mann Jörg und ich", "mein Mann Vitali, unsere Tochter Mila (8) und ich",
 /// "für meinen Mann und mich … und für unseren Sohn", "my partner Tomás and I".
 fn enumeration(t: &str) -> Option<u32> {
-    static AND_I: OnceLock<Regex> = OnceLock::new();
-    static I_AND: OnceLock<Regex> = OnceLock::new();
-    static KIN_RE: OnceLock<Regex> = OnceLock::new();
-    static FOR_KIN: OnceLock<Regex> = OnceLock::new();
+    static AND_I: OnceLock<Pattern> = OnceLock::new();
+    static I_AND: OnceLock<Pattern> = OnceLock::new();
+    static KIN_RE: OnceLock<Pattern> = OnceLock::new();
+    static FOR_KIN: OnceLock<Pattern> = OnceLock::new();
     let and_i = re(&AND_I, r"\b(?:und|sowie|and)\s+(?:ich|mich|mir|i|me|myself)\b");
     let i_and = re(&I_AND, &format!(r"\b(?:ich|mich|mir|i|me)\s+(?:und|and|sowie)\s+{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN}|{NUM}\s+(?:{KIDS}))\b"));
     let kin_re = re(&KIN_RE, &format!(r"\b{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN})\b"));
     let for_kin = re(&FOR_KIN, &format!(r"(?:\b(?:und|sowie|and|für|fuer|for)|,)\s+(?:(?:für|fuer|for)\s+)?{POSS}\s+(?:\p{{L}}+\s+)?(?:{KIN})\b"));
-    static KIDS_N: OnceLock<Regex> = OnceLock::new();
+    static KIDS_N: OnceLock<Pattern> = OnceLock::new();
     // "meine zwei Kinder": plural members count with their number word.
     let kids_n = re(&KIDS_N, &format!(r"\b{POSS}\s+{NUM}\s+(?:{KIDS})\b"));
     let kids_count = |s: &str| -> u32 {
@@ -178,7 +178,7 @@ fn enumeration(t: &str) -> Option<u32> {
         return Some(1 + singles + plural + more);
     }
     // "Mein Mann braucht einen neuen Pass, ich auch." / "my wife needs one, me too".
-    static TOO: OnceLock<Regex> = OnceLock::new();
+    static TOO: OnceLock<Pattern> = OnceLock::new();
     let too = re(&TOO, r"\b(?:ich\s+auch|ich\s+ebenfalls|me\s+too|so\s+do\s+i|i\s+do\s+too|i\s+also\s+need)\b");
     if let Some(m) = too.find(t) {
         let start = sentence_start(t, m.start());
@@ -199,10 +199,10 @@ fn enumeration(t: &str) -> Option<u32> {
 /// "ich schreibe für meinen Vater", "für meine Mutter", "for my father": the writer is a
 /// go-between; "für meine Eltern" are two.
 fn on_behalf(t: &str) -> Option<u32> {
-    static ONE: OnceLock<Regex> = OnceLock::new();
-    static PARENTS: OnceLock<Regex> = OnceLock::new();
+    static ONE: OnceLock<Pattern> = OnceLock::new();
+    static PARENTS: OnceLock<Pattern> = OnceLock::new();
     let parents = re(&PARENTS, r"\b(?:für|fuer|for)\s+(?:meine|unsere|my|our)\s+(?:eltern|schwiegereltern|gro(?:ß|ss)eltern|parents|grandparents)\b");
-    static PARENTS_NEED: OnceLock<Regex> = OnceLock::new();
+    static PARENTS_NEED: OnceLock<Pattern> = OnceLock::new();
     let parents_need = re(&PARENTS_NEED, r"\b(?:meine|unsere|my|our)\s+(?:eltern|schwiegereltern|gro(?:ß|ss)eltern|parents|grandparents)\b[^.!?\n]{0,40}\b(?:brauchen|ben(?:ö|oe)tigen|m(?:ö|oe)chten|m(?:ü|ue)ssen|wollen|need|want|would\s+like)\b");
     if parents.is_match(t) || parents_need.is_match(t) {
         return Some(2);
@@ -217,7 +217,7 @@ fn on_behalf(t: &str) -> Option<u32> {
 /// "Wir möchten uns anmelden" signed "Henrik und Marie Solberg": two names in the closing
 /// line stand for the pair when the text speaks as "wir" about the service.
 fn plural_service_with_pair(lower: &str, text: &str, signature: &str) -> Option<u32> {
-    static PAIR: OnceLock<Regex> = OnceLock::new();
+    static PAIR: OnceLock<Pattern> = OnceLock::new();
     if !plural_service(lower) {
         return None;
     }
@@ -230,14 +230,14 @@ fn plural_service_with_pair(lower: &str, text: &str, signature: &str) -> Option<
 
 /// The household speaks as "wir"/"we" about what it needs.
 fn plural_service(t: &str) -> bool {
-    static PL: OnceLock<Regex> = OnceLock::new();
+    static PL: OnceLock<Pattern> = OnceLock::new();
     re(&PL, r"\b(?:wir|we)\s+(?:brauchen|ben(?:ö|oe)tigen|br(?:ä|ae)uchten|m(?:ö|oe)chten|wollen|m(?:ü|ue)ssen|w(?:ü|ue)rden|need|would\s+like|want|have\s+to|must)\b|\b(?:uns|ourselves)\s+(?:\p{L}+\s+){0,3}(?:an|ab|um)melden\b|\bunsere\s+(?:ausweise|personalausweise|p(?:ä|ae)sse|reisep(?:ä|ae)sse)\b|\bour\s+(?:passports|id\s+cards)\b.*\b(?:need|renew)")
         .is_match(t)
 }
 
 /// A writer speaking only for herself: "ich brauche", "benötige ich", "I need".
 fn single_writer(t: &str) -> Option<u32> {
-    static I: OnceLock<Regex> = OnceLock::new();
+    static I: OnceLock<Pattern> = OnceLock::new();
     // Also without the pronoun: "Moin, mein Perso ist abgelaufen. Bin werktags da."
     let i = re(&I, r"\b(?:ich|i|i'm|i’m|mir|mich|mein|meine|meinen|meinem|meiner|my|bin)\b");
     if i.is_match(t) && !plural_service(t) {

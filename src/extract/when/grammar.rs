@@ -5,7 +5,7 @@
 use super::lex::Norm;
 use jiff::civil::{Date, ISOWeekDate, Weekday};
 use jiff::ToSpan;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::sync::LazyLock;
 
 /// Minutes since midnight; 1440 is the end of the day.
@@ -524,6 +524,234 @@ fn num<T: std::str::FromStr>(c: &regex::Captures, i: usize) -> Option<T> {
         .and_then(|m| m.as_str().trim_end_matches('.').parse().ok())
 }
 
+static KW: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:(?:kw|kalenderwochen?|calendar\s+weeks?|week)\s*\.?\s*(\d{1,2}(?:\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to|through|thru)\s*(?:(?:kw|week)\s*)?\d{1,2})*)\b|((?:\d{1,2}\.?\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to)\s*(?:(?:der|die|den)\s+)?)*\d{1,2})\.\s*(?:kw|kalenderwochen?)\b)")
+});
+static NTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(ersten|erste|erster|zweiten|zweiter|dritten|dritter|vierten|vierter|letzten|letzter|letzte|first|second|third|fourth|last|[1-4]\.)\s+({WDNAME})s?\s+(?:im|in|des|of|in\s+the\s+month\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"
+    ))
+});
+static NUM_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(\d{1,2})\.?\s*(?:-|/|bis(?:\s+zum)?|to|until)\s*(\d{1,2})\.(\d{1,2})\.?(\d{4}|\d{2})?",
+    )
+});
+static NAME_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(\d{{1,2}})(?:\.|st|nd|rd|th|ten|ter|te)?\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inklusive))?|und(?:\s+(?:dem|den))?|to(?:\s+the)?|and(?:\s+the)?|through|till|until)\s*(\d{{1,2}})(?:\.|st|nd|rd|th|ten|ter|te)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"
+    ))
+});
+static DAY_LIST: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b((?:\d{{1,2}}(?:\.|st|nd|rd|th)?\s*(?:,|und|oder|or|and|&|/)\s*(?:(?:am|dem|den|the|on)\s+)?)+)(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"
+    ))
+});
+static PART_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(r"\b(anfang|mitte|ende|early|mid|late|end\s+of|beginning\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+});
+static IN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(r"\b(?:im|in|during|den\s+ganzen|the\s+whole\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+});
+static FROM_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(r"\b(?:ab|from|starting(?:\s+in)?|beginning(?:\s+in)?)\s+(?:anfang\s+|the\s+beginning\s+of\s+|early\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
+});
+static MONTH_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(r"\b({MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|thru|through|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"))
+});
+static MONTH_DAY_LIST: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(r"\b({MONTH})\.?\s+(\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:,|and|or|&)\s*(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?)+)\b"))
+});
+static ISO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"));
+static NUMERIC: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(\d{1,2})\.\s?(\d{1,2})\.(?:\s?(\d{4}|\d{2})\b)?"));
+static NUMERIC_NODOT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:am|den|dem|vom|bis|ab|zum|der|on)\s+(\d{1,2})\.(\d{1,2})\b"));
+static SLASH: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b(?:\s*-\s*(\d{1,2})/(\d{1,2})\b)?")
+});
+static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(\d{{1,2}}|{ORDW})(?:\.|st|nd|rd|th|ten|ter|tes|te|er|en|e)?\s*(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}|\d{{2}}\b))?"
+    ))
+});
+static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b({MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"
+    ))
+});
+static THE_NTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:(?:st|nd|rd|th)(?:\s|,|$|[.!?;)])|(?:ten|te|\.)(?:\s|,|$))",
+    )
+});
+static PART_OF_WEEK: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(anfang|mitte|ende|beginning\s+of|middle\s+of|end\s+of|early|mid|late)\s+(?:(?:der|the)\s+)?(?:(naechste[nr]?|kommende[nr]?|diese[rn]?|uebernaechste[nr]?|next|this|coming|following)\s+)?(?:woche|week)\b")
+});
+static PART_OF_REL_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(anfang|mitte|ende|beginning\s+of|middle\s+of|end\s+of|early|mid|late)\s+(?:(des|dieses|diesen|naechsten|kommenden|the|this|next)\s+)?(?:monats|month)\b")
+});
+static BETWEEN_YEARS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:zwischen\s+den\s+jahren|between\s+christmas\s+and\s+new\s+year'?s?(?:\s+day|\s+eve)?)\b")
+});
+static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|uebernaechster|next|this|following)\s+(?:woche|week)\b",
+    )
+});
+static NEXT_N: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:naechsten|kommenden|next|coming)\s+(\d{1,2}|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|vierzehn|two|three|four|five|six|seven|eight|nine|ten|fourteen)\s+(wochen|weeks|tagen?|days)\b")
+});
+static WEEK_IN: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\bin\s+(einer|1|zwei|2|drei|3|vier|4|one|a|two|three|four)\s+(?:wochen?|weeks?)\b")
+});
+static HOLI: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(fronleichnam|christi\s+himmelfahrt|himmelfahrt|pfingstmontag|pfingstsonntag|ostermontag|ostersonntag|karfreitag|tag\s+der\s+deutschen\s+einheit|heiligabend|heiligen\s+abend|silvester|neujahr|erster\s+weihnachtstag|zweiter\s+weihnachtstag|1\.\s*weihnachtstag|2\.\s*weihnachtstag|(?:ersten|erster|zweiten|zweiter)\s+weihnachts(?:feier)?tag|weihnachten|weihnachtstag|neujahrstag|allerheiligen|heilige\s+drei\s+koenige|dreikoenigstag|karsamstag|ostern|pfingsten|rosenmontag|aschermittwoch|reformationstag|tag\s+der\s+arbeit|maifeiertag|nikolaus|good\s+friday|easter\s+monday|christmas\s+eve|christmas|new\s+year'?s\s+eve|new\s+year'?s\s+day)\b",
+    )
+});
+static REL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(heute|today|tonight|uebermorgen|ueber\s+morgen|the\s+day\s+after\s+tomorrow|day\s+after\s+tomorrow|morgen|tomorrow)\b",
+    )
+});
+static GROUP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(werktags|werktagen|werktage|werktag|wochentags|wochentagen|wochentage|unter\s+der\s+woche|weekdays?|during\s+the\s+week|am\s+wochenende|wochenenden?|weekends?|jeden\s+tag|jedem\s+tag|taeglich|every\s+day|everyday|daily|each\s+day|alle\s+tage)\b",
+    )
+});
+static FULL: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b({WDNAME})(s|e|en)?(vormittags?|nachmittags?|abends?|morgens?|mittags?|mornings?|afternoons?|evenings?|nights?|nachts?)?\b"
+    ))
+});
+static ABBR: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(mo|di|mi|do|fr|sa|so|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\b(\.)?")
+});
+static NOT_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(?:nicht\s+vor|not\s+before|fruehestens\s+(?:ab\s+|um\s+)?|no\s+earlier\s+than)\s*({})",
+        clock_re()
+    ))
+});
+static CLOCK_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    let c = clock_re();
+    re(&format!(
+        r"\b(?:(zwischen|zw\.|von|vom|between|from)\s*(?:ca\.?\s+)?)?({c})\s*(?:-|bis|und|u\.|and|to|till|until)\s*({c})"
+    ))
+});
+static FEIER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:nach\s+(?:dem\s+|meinem\s+|unserem\s+)?feierabend|after\s+work|after\s+hours)\b")
+});
+static CLOCK_FROM: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(?:ab|nach|after|from|later\s+than|frueh(?:e|)stens)\s+(?:(?:ca\.?|circa|etwa|so)\s+)?({})",
+        clock_re()
+    ))
+});
+static UNTIL: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(?:bis|until|till|before|vor|spaetestens)\s+(?:(?:ca\.?|circa|etwa)\s+)?({})",
+        clock_re()
+    ))
+});
+static AROUND: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(gegen|um|at|around|ca\.?|circa|etwa|so\s+gegen)\s+({})",
+        clock_re()
+    ))
+});
+static BARE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b({})", clock_re())));
+static ALLDAY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:den\s+ganzen\s+tag|ganzen\s+tag|ganztags|ganztaegig|durchgehend|all\s+day|the\s+whole\s+day|whole\s+day|any\s*time|jederzeit|rund\s+um\s+die\s+uhr)\b",
+    )
+});
+static DAY_PART: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:am\s+|in\s+the\s+|im\s+laufe\s+des\s+|early\s+|late\s+|spaet(?:en)?\s*|frueh(?:en)?\s+)?(vormittags?|nachmittags?|abends?|morgens|am\s+morgen|mittags?|mornings?|afternoons?|evenings?|nachts?|nights?|frueh|lunchtime|midday|noon|tonight|tagsueber|during\s+the\s+day|daytime)\b",
+    )
+});
+static EV: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:abends?|evenings?|tonight|feierabend|nachmittags?|afternoons?)\b|\d\s*pm\b")
+});
+static MO: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:morgens|vormittags?|frueh|mornings?|\d\s*am)\b"));
+
+
+/// Every top-level pattern of the grammar, in one list: [`items`] asks a [`RegexSet`] of
+/// them once per sentence which can match at all, and runs only those (most sentences
+/// of a mail hold no date or time, and each separate scan has a fixed cost).
+static PATTERNS: [&LazyLock<Regex>; 39] = [
+    &KW,
+    &NTH,
+    &NUM_RANGE,
+    &NAME_RANGE,
+    &DAY_LIST,
+    &PART_OF_MONTH,
+    &IN_MONTH,
+    &FROM_MONTH,
+    &MONTH_RANGE,
+    &MONTH_DAY_LIST,
+    &ISO,
+    &NUMERIC,
+    &NUMERIC_NODOT,
+    &SLASH,
+    &DAY_MONTH,
+    &MONTH_DAY,
+    &THE_NTH,
+    &PART_OF_WEEK,
+    &PART_OF_REL_MONTH,
+    &BETWEEN_YEARS,
+    &WEEK_REL,
+    &NEXT_N,
+    &WEEK_IN,
+    &HOLI,
+    &REL,
+    &GROUP,
+    &FULL,
+    &ABBR,
+    &NOT_BEFORE,
+    &CLOCK_RANGE,
+    &FEIER,
+    &CLOCK_FROM,
+    &UNTIL,
+    &AROUND,
+    &BARE,
+    &ALLDAY,
+    &DAY_PART,
+    &EV,
+    &MO,
+];
+
+static PATTERN_SET: LazyLock<RegexSet> =
+    LazyLock::new(|| RegexSet::new(PATTERNS.iter().map(|r| r.as_str())).unwrap_or_else(|e| panic!("bad pattern set: {e}")));
+
+/// The patterns that match somewhere in one sentence. The sentence text never changes
+/// while its items are read (claims only mark bytes), so a pattern without a match here
+/// has none in any of the searches skipped.
+struct Hits(regex::SetMatches);
+
+impl Hits {
+    fn of(text: &str) -> Hits {
+        Hits(PATTERN_SET.matches(text))
+    }
+    #[inline]
+    fn has(&self, r: &LazyLock<Regex>) -> bool {
+        PATTERNS.iter().position(|p| std::ptr::eq(*p, r)).is_none_or(|i| self.0.matched(i))
+    }
+    /// `r.captures_iter(t)`, empty when `r` cannot match.
+    #[inline]
+    fn captures<'t>(&self, r: &'static LazyLock<Regex>, t: &'t str) -> impl Iterator<Item = regex::Captures<'t>> {
+        self.has(r).then(|| r.captures_iter(t)).into_iter().flatten()
+    }
+    /// `r.find_iter(t)`, empty when `r` cannot match.
+    #[inline]
+    fn find<'t>(&self, r: &'static LazyLock<Regex>, t: &'t str) -> impl Iterator<Item = regex::Match<'t>> {
+        self.has(r).then(|| r.find_iter(t)).into_iter().flatten()
+    }
+}
+
 /// All items of one sentence `[a, b)` of `n`, ordered by position.
 pub(crate) fn items(n: &Norm, a: usize, b: usize, ctx: &mut Ctx) -> Vec<Item> {
     let text = n.text.get(a..b).unwrap_or("").to_string();
@@ -533,21 +761,17 @@ pub(crate) fn items(n: &Norm, a: usize, b: usize, ctx: &mut Ctx) -> Vec<Item> {
         text,
     };
     let mut out: Vec<Item> = Vec::new();
+    let hits = Hits::of(&cl.text);
     let evening = {
-        static EV: LazyLock<Regex> = LazyLock::new(|| {
-            re(r"\b(?:abends?|evenings?|tonight|feierabend|nachmittags?|afternoons?)\b|\d\s*pm\b")
-        });
-        static MO: LazyLock<Regex> =
-            LazyLock::new(|| re(r"\b(?:morgens|vormittags?|frueh|mornings?|\d\s*am)\b"));
-        match (EV.is_match(&cl.text), MO.is_match(&cl.text)) {
+        match (hits.has(&EV), hits.has(&MO)) {
             (true, false) => Some(true),
             (false, true) => Some(false),
             _ => None,
         }
     };
-    dates(&mut cl, &mut out, ctx);
-    weekdays(&mut cl, &upper, &mut out);
-    times(&mut cl, &mut out, ctx, evening);
+    dates(&mut cl, &mut out, ctx, &hits);
+    weekdays(&mut cl, &upper, &mut out, &hits);
+    times(&mut cl, &mut out, ctx, evening, &hits);
     out.sort_by_key(|i| (i.start, i.end));
     post(&cl.text, &mut out, ctx);
     for i in out.iter_mut() {
@@ -566,60 +790,9 @@ fn push(cl: &mut Claims, out: &mut Vec<Item>, s: usize, e: usize, kind: Kind) {
     });
 }
 
-fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
-    static NTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b(ersten|erste|erster|zweiten|zweiter|dritten|dritter|vierten|vierter|letzten|letzter|letzte|first|second|third|fourth|last|[1-4]\.)\s+({WDNAME})s?\s+(?:im|in|des|of|in\s+the\s+month\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"
-        ))
-    });
-    static NUM_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(\d{1,2})\.?\s*(?:-|/|bis(?:\s+zum)?|to|until)\s*(\d{1,2})\.(\d{1,2})\.?(\d{4}|\d{2})?",
-        )
-    });
-    static NAME_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b(\d{{1,2}})(?:\.|st|nd|rd|th|ten|ter|te)?\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inklusive))?|und(?:\s+(?:dem|den))?|to(?:\s+the)?|and(?:\s+the)?|through|till|until)\s*(\d{{1,2}})(?:\.|st|nd|rd|th|ten|ter|te)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"
-        ))
-    });
-    static ISO: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"));
-    static NUMERIC: LazyLock<Regex> =
-        LazyLock::new(|| re(r"\b(\d{1,2})\.\s?(\d{1,2})\.(?:\s?(\d{4}|\d{2})\b)?"));
-    static NUMERIC_NODOT: LazyLock<Regex> =
-        LazyLock::new(|| re(r"\b(?:am|den|dem|vom|bis|ab|zum|der|on)\s+(\d{1,2})\.(\d{1,2})\b"));
-    static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b(\d{{1,2}}|{ORDW})(?:\.|st|nd|rd|th|ten|ter|tes|te|er|en|e)?\s*(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}|\d{{2}}\b))?"
-        ))
-    });
-    static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b({MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"
-        ))
-    });
-    static THE_NTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(?:the|am|den|dem|vom|ab|bis|zum|on the)\s+(\d{1,2})(?:(?:st|nd|rd|th)(?:\s|,|$|[.!?;)])|(?:ten|te|\.)(?:\s|,|$))",
-        )
-    });
+fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx, hits: &Hits) {
     // "KW 32", "KW 32 oder 33", "KW 32/33", "KW 32 bis 34", "32. oder 33. Kalenderwoche":
     // a list of week numbers, with "bis"/"-" joining neighbours into a span.
-    static KW: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(?:(?:kw|kalenderwochen?|calendar\s+weeks?|week)\s*\.?\s*(\d{1,2}(?:\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to|through|thru)\s*(?:(?:kw|week)\s*)?\d{1,2})*)\b|((?:\d{1,2}\.?\s*(?:,|/|&|oder|od\.|und|u\.|bzw\.?|or|and|bis|-|to)\s*(?:(?:der|die|den)\s+)?)*\d{1,2})\.\s*(?:kw|kalenderwochen?)\b)")
-    });
-    static WEEK_REL: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(naechste|naechsten|naechster|kommende|kommenden|kommender|coming|upcoming|diese|dieser|diesen|uebernaechste|uebernaechsten|uebernaechster|next|this|following)\s+(?:woche|week)\b",
-        )
-    });
-    static WEEK_IN: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\bin\s+(einer|1|zwei|2|drei|3|vier|4|one|a|two|three|four)\s+(?:wochen?|weeks?)\b")
-    });
-    static REL: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(heute|today|tonight|uebermorgen|ueber\s+morgen|the\s+day\s+after\s+tomorrow|day\s+after\s+tomorrow|morgen|tomorrow)\b",
-        )
-    });
     let t = cl.text.clone();
     let today = ctx.today;
 
@@ -631,7 +804,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         })
     };
     static SEP_SPAN: LazyLock<Regex> = LazyLock::new(|| re(r"(?:bis|-|to|through|thru)"));
-    for c in KW.captures_iter(&t) {
+    for c in hits.captures(&KW, &t) {
         let Some(m) = c.get(0) else { continue };
         let Some(g) = c.get(1).or(c.get(2)) else { continue };
         if !cl.free(m.start(), m.end()) {
@@ -682,7 +855,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
 
-    for c in NTH.captures_iter(&t) {
+    for c in hits.captures(&NTH, &t) {
         let Some(m) = c.get(0) else { continue };
         let n = match c.get(1).map(|x| x.as_str()).unwrap_or("") {
             "ersten" | "erste" | "erster" | "first" | "1." => 1,
@@ -699,7 +872,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             }
         }
     }
-    for c in NUM_RANGE.captures_iter(&t) {
+    for c in hits.captures(&NUM_RANGE, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -723,7 +896,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             }
         }
     }
-    for c in NAME_RANGE.captures_iter(&t) {
+    for c in hits.captures(&NAME_RANGE, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -757,13 +930,8 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "am 12., 13. und 14. April": one month for a list of days.
-    static DAY_LIST: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b((?:\d{{1,2}}(?:\.|st|nd|rd|th)?\s*(?:,|und|oder|or|and|&|/)\s*(?:(?:am|dem|den|the|on)\s+)?)+)(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"
-        ))
-    });
     static DIGITS: LazyLock<Regex> = LazyLock::new(|| re(r"\d{1,2}"));
-    for c in DAY_LIST.captures_iter(&t) {
+    for c in hits.captures(&DAY_LIST, &t) {
         let (Some(m), Some(g1)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -797,10 +965,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         cl.take(m.start(), m.end());
     }
     // "Anfang Mai", "Mitte Juni", "Ende April": thirds of the month.
-    static PART_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b(anfang|mitte|ende|early|mid|late|end\s+of|beginning\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
-    });
-    for c in PART_OF_MONTH.captures_iter(&t) {
+    for c in hits.captures(&PART_OF_MONTH, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -817,10 +982,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "im Mai", "in June": the whole month (narrowed by weekdays beside it).
-    static IN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b(?:im|in|during|den\s+ganzen|the\s+whole\s+of)\s+({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
-    });
-    for c in IN_MONTH.captures_iter(&t) {
+    for c in hits.captures(&IN_MONTH, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -841,10 +1003,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "ab September", "from October on": open from the first of the month.
-    static FROM_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b(?:ab|from|starting(?:\s+in)?|beginning(?:\s+in)?)\s+(?:anfang\s+|the\s+beginning\s+of\s+|early\s+)?({MONTH})\b\.?(?:\s+(\d{{4}}))?"))
-    });
-    for c in FROM_MONTH.captures_iter(&t) {
+    for c in hits.captures(&FROM_MONTH, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -864,10 +1023,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "July 13 thru 15", "August 27th - 29th".
-    static MONTH_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b({MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|thru|through|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"))
-    });
-    for c in MONTH_RANGE.captures_iter(&t) {
+    for c in hits.captures(&MONTH_RANGE, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -884,10 +1040,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "June 10th, 11th or 12th".
-    static MONTH_DAY_LIST: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"\b({MONTH})\.?\s+(\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:,|and|or|&)\s*(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?)+)\b"))
-    });
-    for c in MONTH_DAY_LIST.captures_iter(&t) {
+    for c in hits.captures(&MONTH_DAY_LIST, &t) {
         let (Some(m), Some(g)) = (c.get(0), c.get(2)) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -908,7 +1061,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
         cl.take(m.start(), m.end());
     }
-    for c in ISO.captures_iter(&t) {
+    for c in hits.captures(&ISO, &t) {
         let Some(m) = c.get(0) else { continue };
         if let (Some(y), Some(mo), Some(d)) =
             (num::<i16>(&c, 1), num::<i8>(&c, 2), num::<i8>(&c, 3))
@@ -931,7 +1084,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             .and_then(|c| c.get(1))
             .and_then(|x| wd_index(x.as_str()))
     };
-    for c in NUMERIC.captures_iter(&t) {
+    for c in hits.captures(&NUMERIC, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -947,7 +1100,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Date { d });
         }
     }
-    for c in NUMERIC_NODOT.captures_iter(&t) {
+    for c in hits.captures(&NUMERIC_NODOT, &t) {
         let (Some(m), Some(g1)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -966,10 +1119,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, s, m.end(), Kind::Date { d });
         }
     }
-    static SLASH: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b(?:\s*-\s*(\d{1,2})/(\d{1,2})\b)?")
-    });
-    for c in SLASH.captures_iter(&t) {
+    for c in hits.captures(&SLASH, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -1008,8 +1158,11 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             Kind::Date { d: from },
         );
     }
-    for re_ in [&*DAY_MONTH, &*MONTH_DAY] {
-        let day_first = std::ptr::eq(re_, &*DAY_MONTH);
+    for re_ in [&DAY_MONTH, &MONTH_DAY] {
+        if !hits.has(re_) {
+            continue;
+        }
+        let day_first = std::ptr::eq(re_, &DAY_MONTH);
         for c in re_.captures_iter(&t) {
             let Some(m) = c.get(0) else { continue };
             if !cl.free(m.start(), m.end()) {
@@ -1055,7 +1208,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             }
         }
     }
-    for c in THE_NTH.captures_iter(&t) {
+    for c in hits.captures(&THE_NTH, &t) {
         let (Some(m), Some(g)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -1118,10 +1271,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "Anfang nächster Woche", "Ende der Woche", "mid next week": part of a week.
-    static PART_OF_WEEK: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(anfang|mitte|ende|beginning\s+of|middle\s+of|end\s+of|early|mid|late)\s+(?:(?:der|the)\s+)?(?:(naechste[nr]?|kommende[nr]?|diese[rn]?|uebernaechste[nr]?|next|this|coming|following)\s+)?(?:woche|week)\b")
-    });
-    for c in PART_OF_WEEK.captures_iter(&t) {
+    for c in hits.captures(&PART_OF_WEEK, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -1152,10 +1302,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     }
     // "Ende des Monats", "Anfang nächsten Monats", "end of next month": thirds of a
     // month named relative to today.
-    static PART_OF_REL_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(anfang|mitte|ende|beginning\s+of|middle\s+of|end\s+of|early|mid|late)\s+(?:(des|dieses|diesen|naechsten|kommenden|the|this|next)\s+)?(?:monats|month)\b")
-    });
-    for c in PART_OF_REL_MONTH.captures_iter(&t) {
+    for c in hits.captures(&PART_OF_REL_MONTH, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -1178,10 +1325,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "zwischen den Jahren": the days between Christmas and New Year.
-    static BETWEEN_YEARS: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(?:zwischen\s+den\s+jahren|between\s+christmas\s+and\s+new\s+year'?s?(?:\s+day|\s+eve)?)\b")
-    });
-    for m in BETWEEN_YEARS.find_iter(&t) {
+    for m in hits.find(&BETWEEN_YEARS, &t) {
         if !cl.free(m.start(), m.end()) {
             continue;
         }
@@ -1190,7 +1334,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Range { from: from.max(today), to });
         }
     }
-    for c in WEEK_REL.captures_iter(&t) {
+    for c in hits.captures(&WEEK_REL, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -1222,10 +1366,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
         }
     }
     // "die nächsten zwei Wochen", "the next 10 days": from today on.
-    static NEXT_N: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(?:naechsten|kommenden|next|coming)\s+(\d{1,2}|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|vierzehn|two|three|four|five|six|seven|eight|nine|ten|fourteen)\s+(wochen|weeks|tagen?|days)\b")
-    });
-    for c in NEXT_N.captures_iter(&t) {
+    for c in hits.captures(&NEXT_N, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -1246,7 +1387,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Range { from, to });
         }
     }
-    for c in WEEK_IN.captures_iter(&t) {
+    for c in hits.captures(&WEEK_IN, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -1269,12 +1410,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             );
         }
     }
-    static HOLI: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(fronleichnam|christi\s+himmelfahrt|himmelfahrt|pfingstmontag|pfingstsonntag|ostermontag|ostersonntag|karfreitag|tag\s+der\s+deutschen\s+einheit|heiligabend|heiligen\s+abend|silvester|neujahr|erster\s+weihnachtstag|zweiter\s+weihnachtstag|1\.\s*weihnachtstag|2\.\s*weihnachtstag|(?:ersten|erster|zweiten|zweiter)\s+weihnachts(?:feier)?tag|weihnachten|weihnachtstag|neujahrstag|allerheiligen|heilige\s+drei\s+koenige|dreikoenigstag|karsamstag|ostern|pfingsten|rosenmontag|aschermittwoch|reformationstag|tag\s+der\s+arbeit|maifeiertag|nikolaus|good\s+friday|easter\s+monday|christmas\s+eve|christmas|new\s+year'?s\s+eve|new\s+year'?s\s+day)\b",
-        )
-    });
-    for c in HOLI.captures_iter(&t) {
+    for c in hits.captures(&HOLI, &t) {
         let (Some(m), Some(g)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -1285,7 +1421,7 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
             push(cl, out, m.start(), m.end(), Kind::Date { d });
         }
     }
-    for c in REL.captures_iter(&t) {
+    for c in hits.captures(&REL, &t) {
         let Some(m) = c.get(0) else { continue };
         if !cl.free(m.start(), m.end()) {
             continue;
@@ -1336,22 +1472,9 @@ fn dates(cl: &mut Claims, out: &mut Vec<Item>, ctx: &mut Ctx) {
     }
 }
 
-fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
-    static FULL: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b({WDNAME})(s|e|en)?(vormittags?|nachmittags?|abends?|morgens?|mittags?|mornings?|afternoons?|evenings?|nights?|nachts?)?\b"
-        ))
-    });
-    static ABBR: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(mo|di|mi|do|fr|sa|so|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\b(\.)?")
-    });
-    static GROUP: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(werktags|werktagen|werktage|werktag|wochentags|wochentagen|wochentage|unter\s+der\s+woche|weekdays?|during\s+the\s+week|am\s+wochenende|wochenenden?|weekends?|jeden\s+tag|jedem\s+tag|taeglich|every\s+day|everyday|daily|each\s+day|alle\s+tage)\b",
-        )
-    });
+fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>, hits: &Hits) {
     let t = cl.text.clone();
-    for m in GROUP.find_iter(&t) {
+    for m in hits.find(&GROUP, &t) {
         if !cl.free(m.start(), m.end()) {
             continue;
         }
@@ -1379,7 +1502,7 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
             },
         );
     }
-    for c in FULL.captures_iter(&t) {
+    for c in hits.captures(&FULL, &t) {
         let (Some(m), Some(g)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -1442,7 +1565,7 @@ fn weekdays(cl: &mut Claims, upper: &[bool], out: &mut Vec<Item>) {
             }
         }
     }
-    for c in ABBR.captures_iter(&t) {
+    for c in hits.captures(&ABBR, &t) {
         let (Some(m), Some(g)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -1526,58 +1649,14 @@ fn part_range(w: &str) -> Option<(Min, Min)> {
     Some(r)
 }
 
-fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>) {
+fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>, hits: &Hits) {
     let c = clock_re();
-    static NOT_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b(?:nicht\s+vor|not\s+before|fruehestens\s+(?:ab\s+|um\s+)?|no\s+earlier\s+than)\s*({})",
-            clock_re()
-        ))
-    });
-    static RANGE: LazyLock<Regex> = LazyLock::new(|| {
-        let c = clock_re();
-        re(&format!(
-            r"\b(?:(zwischen|zw\.|von|vom|between|from)\s*(?:ca\.?\s+)?)?({c})\s*(?:-|bis|und|u\.|and|to|till|until)\s*({c})"
-        ))
-    });
-    static FROM: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b(?:ab|nach|after|from|later\s+than|frueh(?:e|)stens)\s+(?:(?:ca\.?|circa|etwa|so)\s+)?({})",
-            clock_re()
-        ))
-    });
-    static UNTIL: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b(?:bis|until|till|before|vor|spaetestens)\s+(?:(?:ca\.?|circa|etwa)\s+)?({})",
-            clock_re()
-        ))
-    });
-    static AROUND: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(
-            r"\b(gegen|um|at|around|ca\.?|circa|etwa|so\s+gegen)\s+({})",
-            clock_re()
-        ))
-    });
-    static BARE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b({})", clock_re())));
-    static PART: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(?:am\s+|in\s+the\s+|im\s+laufe\s+des\s+|early\s+|late\s+|spaet(?:en)?\s*|frueh(?:en)?\s+)?(vormittags?|nachmittags?|abends?|morgens|am\s+morgen|mittags?|mornings?|afternoons?|evenings?|nachts?|nights?|frueh|lunchtime|midday|noon|tonight|tagsueber|during\s+the\s+day|daytime)\b",
-        )
-    });
-    static FEIER: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(?:nach\s+(?:dem\s+|meinem\s+|unserem\s+)?feierabend|after\s+work|after\s+hours)\b")
-    });
-    static ALLDAY: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"\b(?:den\s+ganzen\s+tag|ganzen\s+tag|ganztags|ganztaegig|durchgehend|all\s+day|the\s+whole\s+day|whole\s+day|any\s*time|jederzeit|rund\s+um\s+die\s+uhr)\b",
-        )
-    });
     let _ = c;
     static MINUTE_WORD: LazyLock<Regex> =
         LazyLock::new(|| re(r"\b(?:\d{1,2}|fuenf|zehn|zwanzig|viertel|quarter|half)\s*$"));
     let t = cl.text.clone();
     let clamp = |x: i32| x.clamp(0, 1440) as Min;
-    for cap in NOT_BEFORE.captures_iter(&t) {
+    for cap in hits.captures(&NOT_BEFORE, &t) {
         let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else {
             continue;
         };
@@ -1597,7 +1676,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             );
         }
     }
-    for cap in RANGE.captures_iter(&t) {
+    for cap in hits.captures(&CLOCK_RANGE, &t) {
         let (Some(m), Some(g1), Some(g2)) = (cap.get(0), cap.get(2), cap.get(3)) else {
             continue;
         };
@@ -1644,7 +1723,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             },
         );
     }
-    for cap in FEIER.find_iter(&t) {
+    for cap in hits.find(&FEIER, &t) {
         if cl.free(cap.start(), cap.end()) {
             push(
                 cl,
@@ -1658,7 +1737,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             );
         }
     }
-    for cap in FROM.captures_iter(&t) {
+    for cap in hits.captures(&CLOCK_FROM, &t) {
         let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else {
             continue;
         };
@@ -1691,7 +1770,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             },
         );
     }
-    for cap in UNTIL.captures_iter(&t) {
+    for cap in hits.captures(&UNTIL, &t) {
         let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else {
             continue;
         };
@@ -1727,7 +1806,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             },
         );
     }
-    for cap in AROUND.captures_iter(&t) {
+    for cap in hits.captures(&AROUND, &t) {
         let (Some(m), Some(g)) = (cap.get(0), cap.get(2)) else {
             continue;
         };
@@ -1761,7 +1840,7 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
             },
         );
     }
-    for cap in BARE.captures_iter(&t) {
+    for cap in hits.captures(&BARE, &t) {
         let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else {
             continue;
         };
@@ -1801,12 +1880,12 @@ fn times(cl: &mut Claims, out: &mut Vec<Item>, ctx: &Ctx, evening: Option<bool>)
         };
         push(cl, out, m.start(), m.end(), kind);
     }
-    for cap in ALLDAY.find_iter(&t) {
+    for cap in hits.find(&ALLDAY, &t) {
         if cl.free(cap.start(), cap.end()) {
             push(cl, out, cap.start(), cap.end(), Kind::AllDay);
         }
     }
-    for cap in PART.captures_iter(&t) {
+    for cap in hits.captures(&DAY_PART, &t) {
         let (Some(m), Some(g)) = (cap.get(0), cap.get(1)) else {
             continue;
         };

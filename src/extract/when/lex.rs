@@ -19,22 +19,21 @@ pub(crate) fn normalize(s: &str) -> Norm {
     let mut upper = Vec::with_capacity(s.len() + 16);
     for c in s.chars() {
         let up = c.is_uppercase();
-        let mapped: String = match c {
-            'ä' | 'Ä' => "ae".into(),
-            'ö' | 'Ö' => "oe".into(),
-            'ü' | 'Ü' => "ue".into(),
-            'ß' | 'ẞ' => "ss".into(),
-            '–' | '—' | '‒' | '−' | '‐' | '‑' => "-".into(),
-            '\u{a0}' | '\t' | '\u{202f}' | '\u{2009}' => " ".into(),
-            '\r' => String::new(),
-            '’' | '‘' | '´' | '`' => "'".into(),
-            '„' | '“' | '”' | '«' | '»' => "\"".into(),
-            _ => c.to_lowercase().collect(),
-        };
-        for _ in 0..mapped.len() {
-            upper.push(up);
+        match c {
+            'ä' | 'Ä' => text.push_str("ae"),
+            'ö' | 'Ö' => text.push_str("oe"),
+            'ü' | 'Ü' => text.push_str("ue"),
+            'ß' | 'ẞ' => text.push_str("ss"),
+            '–' | '—' | '‒' | '−' | '‐' | '‑' => text.push('-'),
+            '\u{a0}' | '\t' | '\u{202f}' | '\u{2009}' => text.push(' '),
+            '\r' => {}
+            '’' | '‘' | '´' | '`' => text.push('\''),
+            '„' | '“' | '”' | '«' | '»' => text.push('"'),
+            // Most characters are ASCII: no case-mapping iterator for them.
+            _ if c.is_ascii() => text.push(c.to_ascii_lowercase()),
+            _ => text.extend(c.to_lowercase()),
         }
-        text.push_str(&mapped);
+        upper.resize(text.len(), up);
     }
     // "um 3 am Nachmittag", "ab 5 am Dienstag": German "am", not a.m. Same length keeps
     // the byte offsets aligned.

@@ -13,7 +13,7 @@ use grammar::{ClockKind, Ctx, Item, Kind, Min};
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{ToSpan, Zoned};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Serialize;
 use std::sync::LazyLock;
 
@@ -464,32 +464,61 @@ static ABSENT: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(?:busytermin|urlaub|verreist|unterwegs|weg|schlaeft|schlafe|schlafen|mittagsschlaf|asleep|sleeps?|arbeite|arbeiten|arbeitet|arbeitest|im\s+buero|bei\s+der\s+arbeit|auf\s+arbeit|im\s+dienst|work|working|at\s+work|auf\s+montage|spaetschicht|nachtschicht|fruehschicht|fortbildung|schulung|dienstreise|geschaeftsreise|krankenhaus|klinik|reha|away|on\s+holiday|on\s+vacation|out\s+of\s+town|travell?ing|abroad|elternabend|chorprobe|verhindert|ausgebucht|beschaeftigt|busy)\b",
     )
 });
-static POS: LazyLock<Regex> = LazyLock::new(|| {
-    rx(
-        r"\b(?:zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|zurueck|wieder\s+da|back|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|would|could|can|best|prefer\w*|ideally|around)\b",
-    )
-});
+/// Wish words. `da\s*$` is "… bin ich da" at the end of a clause.
+const POS_WORDS: &str = r"zu\s*hause|zuhause|daheim|anwesend|immer\s+da|da\s*$|zeit|koennen|koennte|koennten|kann|koennt|passt|passen|passe|passend|passen\w*|klappt|klappen|geht|ginge|gehen|moeglich|frei|erreichbar|besuch\w*|hausbesuch\w*|vorbei\w*|termin\w*|ideal|am\s+besten|am\s+liebsten|lieber|bevorzugt|prefer\w*|gerne|gern|wuerde|waere|kommen|kommt|zurueck|wieder\s+da|back|home|available|free|suits?|works|work\s+(?:for|well|best|fine)|would\s+work|convenient|possible|come|visit|perfect|fine|ok|okay|great|would|could|can|best|prefer\w*|ideally|around";
+static POS: LazyLock<Regex> = LazyLock::new(|| rx(&format!(r"\b(?:{POS_WORDS})\b")));
 static ANTI: LazyLock<Regex> = LazyLock::new(|| {
     rx(
         r"\b(?:erreichbar\s+unter|unter\s+(?:der\s+)?(?:nummer|tel)|tel\.|tel:|mobil|fax|gesendet|geschrieben|schrieb|wrote|sent|datum|betreff|subject|telefon\w*|anruf\w*|anzurufen|rueckruf\w*|zurueckrufen|call\w*|phone|kita|krippe\w*|kindergarten|betreuung|oeffnungszeit\w*|sprechzeit\w*|geschaeftszeit\w*|buerozeit\w*|servicezeit\w*|hotline|office\s+hours|business\s+hours|opening\s+hours|sprechstunde\w*|geboren|geb\.|zur\s+welt|gestorben|verstorben|abgelaufen|ablaeuft|laeuft\s+(?:\w+\s+){0,3}ab|frist\w*|spaetestens|deadline|party|laerm\w*|musik|gefeiert|feiern|pflegedienst|seit|since|gestern|yesterday|letzte\s+woche|letzten\s+\w+|last\s+week|polizei|born|died|expired?s?|gezogen|umgezogen|geheiratet|angekommen|arrived|moved)\b",
     )
 });
-static STOP: LazyLock<Regex> = LazyLock::new(|| {
-    rx(
-        r"^(?:dann|jeweils|oder|und|am|um|ab|bis|den|dem|der|die|das|also|so|auch|noch|gerne|gern|wieder|danach|sonst|alternativ|otherwise|or|and|on|at|the|evtl|eventuell|vielleicht|zur|not|und|zwar|bzw|ca|uhr|nur|only|either|jede|jeden|jeder|every|bitte|please|ginge|geht|passt|also|z|b|st|nd|rd|th|te|ten|aber|nicht|leider|but|ausser|except|sowie|immer|always)$",
-    )
-});
+/// Filler words that do not count as content of a clause (compared whole, as the words
+/// are cut at every non-alphanumeric character).
+const STOP: &[&str] = &[
+    "dann", "jeweils", "oder", "und", "am", "um", "ab", "bis", "den", "dem", "der", "die", "das",
+    "also", "so", "auch", "noch", "gerne", "gern", "wieder", "danach", "sonst", "alternativ",
+    "otherwise", "or", "and", "on", "at", "the", "evtl", "eventuell", "vielleicht", "zur", "not",
+    "zwar", "bzw", "ca", "uhr", "nur", "only", "either", "jede", "jeden", "jeder", "every", "bitte",
+    "please", "ginge", "geht", "passt", "z", "b", "st", "nd", "rd", "th", "te", "ten", "aber",
+    "nicht", "leider", "but", "ausser", "except", "sowie", "immer", "always",
+];
+
+fn is_stop(w: &str) -> bool {
+    STOP.contains(&w)
+}
 static STATE: LazyLock<Regex> = LazyLock::new(|| rx(r"\b(?:bin|sind|ist|seid|waren|war|are|am|is|will\s+be|were)\b"));
-static CLAUSE_START: LazyLock<Regex> = LazyLock::new(|| {
-    rx(
-        r"^\s*(?:aber|but|jedoch|sondern|dafuer|sonst|otherwise|alternativ|alternatively|ansonsten)\b",
-    )
-});
+const CLAUSE_START_WORDS: &str = "aber|but|jedoch|sondern|dafuer|sonst|otherwise|alternativ|alternatively|ansonsten";
+static CLAUSE_START: LazyLock<Regex> = LazyLock::new(|| rx(&format!(r"^\s*(?:{CLAUSE_START_WORDS})\b")));
 static CLAUSE_WORD: LazyLock<Regex> = LazyLock::new(|| {
     rx(
         r"\b(?:aber|but|jedoch|sondern|sonst|otherwise|alternativ|alternatively|ansonsten|falls|wenn|if)\b",
     )
 });
+
+/// The clause tests of [`polarity`], asked once of the whole sentence: none of them can
+/// match in a clause when it matches nowhere in the sentence, since every clause starts
+/// and ends at a word boundary of the sentence (after punctuation or before a contrast
+/// word). The two anchored patterns are asked as plain words: "da" at a clause's end and
+/// a contrast word at its start are still whole words of the sentence.
+static CUES: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        NEG.as_str().to_string(),
+        ABSENT.as_str().to_string(),
+        EXCEPT.as_str().to_string(),
+        ANTI.as_str().to_string(),
+        crate::classify::normalize::ascii_words(&format!(r"\b(?:{})\b", POS_WORDS.replace(r"da\s*$", "da"))),
+        crate::classify::normalize::ascii_words(&format!(r"\b(?:{CLAUSE_START_WORDS})\b")),
+        CLAUSE_WORD.as_str().to_string(),
+    ])
+    .unwrap_or_else(|e| panic!("bad cue set: {e}"))
+});
+const CUE_NEG: usize = 0;
+const CUE_ABSENT: usize = 1;
+const CUE_EXCEPT: usize = 2;
+const CUE_ANTI: usize = 3;
+const CUE_POS: usize = 4;
+const CUE_CLAUSE_START: usize = 5;
+const CUE_CLAUSE_WORD: usize = 6;
 
 /// Reads all groups of a text. `phrase_mode`: a single phrase, everything counts.
 fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
@@ -609,6 +638,25 @@ fn read_groups(text: &str, ctx: &mut Ctx, phrase_mode: bool) -> Vec<Group> {
     out
 }
 
+/// `re`'s matches in `text` replaced by `with(match)`, as `Regex::replace_all` with a
+/// closure does, but found without captures (and without a copy when nothing matches).
+fn replace_matches(re: &Regex, text: String, with: impl Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    let mut any = false;
+    for m in re.find_iter(&text) {
+        out.push_str(&text[last..m.start()]);
+        out.push_str(&with(m.as_str()));
+        last = m.end();
+        any = true;
+    }
+    if !any {
+        return text;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// Decides for every item of one sentence whether it is part of a wish, an absence or
 /// neither. Returns the polarities and whether the sentence carries a wish cue.
 fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bool) -> (Vec<Pol>, bool) {
@@ -621,24 +669,21 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
             }
         }
     }
-    let rest = String::from_utf8_lossy(&rest).to_string();
+    let rest = String::from_utf8_lossy(&rest).into_owned();
     // Idioms that look like negations or cues but are neither.
     static IDIOM: LazyLock<Regex> = LazyLock::new(|| {
         rx(
             r"\b(?:zur\s+not|notfalls|nicht\s+nur|not\s+only|no\s+problem|kein\s+problem|nicht\s+so\s+gut\s+zu\s+fuss)\b",
         )
     });
-    let rest = IDIOM
-        .replace_all(&rest, |c: &regex::Captures| " ".repeat(c[0].len()))
-        .to_string();
+    let rest = replace_matches(&IDIOM, rest, |m| " ".repeat(m.len()));
     // "Termin beim Arzt" is someone else's appointment: busy, not a wish.
     static BUSY_TERMIN: LazyLock<Regex> = LazyLock::new(|| {
         rx(r"\b(?:termin|appointment)\s+(?:beim|bei|im|in\s+der|with|at)\b|\b(?:arzt|zahnarzt)termin\w*")
     });
-    let rest = BUSY_TERMIN
-        .replace_all(&rest, |c: &regex::Captures| format!("{:<w$}", "busytermin", w = c[0].len()))
-        .to_string();
-    let sentence_anti = ANTI.is_match(&rest);
+    let rest = replace_matches(&BUSY_TERMIN, rest, |m| format!("{:<w$}", "busytermin", w = m.len()));
+    let cues = CUES.matches(&rest);
+    let sentence_anti = cues.matched(CUE_ANTI);
     // Clause borders: punctuation and contrast words outside items.
     let mut borders: Vec<usize> = vec![0];
     let rb = rest.as_bytes();
@@ -648,7 +693,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
             borders.push(i + 1);
         }
     }
-    for m in CLAUSE_WORD.find_iter(&rest) {
+    for m in cues.matched(CUE_CLAUSE_WORD).then(|| CLAUSE_WORD.find_iter(&rest)).into_iter().flatten() {
         // "geht es aber nicht": a particle, not a new clause.
         let next = rest.get(m.end()..).unwrap_or("").trim_start();
         // Particle when little follows before the clause ends ("geht es aber leider nicht.");
@@ -692,11 +737,11 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
             .trim()
             .trim_end_matches(['.', ',', ';', ':', '!', '?', '-'])
             .trim();
-        let has_neg = NEG.is_match(t);
-        let has_pos = POS.is_match(t_trim) || POS.is_match(t);
-        let absent = ABSENT.is_match(t) && !has_pos;
+        let has_neg = cues.matched(CUE_NEG) && NEG.is_match(t);
+        let has_pos = cues.matched(CUE_POS) && (POS.is_match(t_trim) || POS.is_match(t));
+        let absent = cues.matched(CUE_ABSENT) && ABSENT.is_match(t) && !has_pos;
         // "außer X" negates up to the next wish word ("außer Fronleichnam geht es werktags").
-        let except = EXCEPT.find(t).map(|m| {
+        let except = cues.matched(CUE_EXCEPT).then(|| EXCEPT.find(t)).flatten().map(|m| {
             let end = POS.find_at(t, m.end()).map_or(b, |p| a + p.start());
             (a + m.start(), end)
         });
@@ -708,11 +753,11 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
                 || POS
                     .find(t)
                     .is_some_and(|p| a + p.start() < except.map_or(0, |e| e.0)));
-        let anti = ANTI.is_match(t);
-        let contrast = CLAUSE_START.is_match(t);
+        let anti = sentence_anti && ANTI.is_match(t);
+        let contrast = cues.matched(CUE_CLAUSE_START) && CLAUSE_START.is_match(t);
         let words = t
             .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty() && !STOP.is_match(w))
+            .filter(|w| !w.is_empty() && !is_stop(w))
             .count();
         clauses.push(Clause {
             a,
@@ -760,7 +805,7 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
     let cued = clauses.iter().any(|c| c.pos);
     let residual = rest
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !STOP.is_match(w))
+        .filter(|w| !w.is_empty() && !is_stop(w))
         .count();
     let continuation = (residual <= 1 && seen_cue) || list_intro;
     let pols = items
