@@ -20,7 +20,7 @@ fn main() {
     let t0 = Instant::now();
     let rules = Rules::builtin();
     let planning = Config::default().planning_rules(&[]);
-    let ctx = Context { rules: &rules, planning: &planning };
+    let ctx = Context { rules: &rules, planning: Some(&planning) };
     let startup = t0.elapsed();
     let now = jiff::Zoned::now().with_time_zone(berlin());
 

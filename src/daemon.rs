@@ -136,7 +136,7 @@ pub fn decide_batch(app: &App, store: &Store, raws: &[&[u8]], now: Timestamp, re
         use crate::engine::{prepare, Prepared};
         let start = std::time::Instant::now();
         let prepared = (raw.len() <= app.cfg.daemon.max_mail_bytes).then(|| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(&app.rules, &app.planning, raw, now)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(&app.rules, raw, now)))
                 .unwrap_or_else(|_| Prepared::unreadable(raw, now, "internal error while reading this mail (reported in the log)"))
         });
         (prepared, start.elapsed())

@@ -247,7 +247,7 @@ impl<'r> Prepared<'r> {
 }
 
 /// Parse and triage one raw mail arriving at `now` (no I/O).
-pub fn prepare<'r>(rules: &Rules, planning: &PlanningRules, raw: &'r [u8], now: Timestamp) -> Prepared<'r> {
+pub fn prepare<'r>(rules: &Rules, raw: &'r [u8], now: Timestamp) -> Prepared<'r> {
     let mail = match parse::parse(raw) {
         Ok(m) => m,
         Err(e) => return Prepared::unreadable(raw, now, &e.to_string()),
@@ -264,10 +264,7 @@ pub fn prepare<'r>(rules: &Rules, planning: &PlanningRules, raw: &'r [u8], now: 
         .filter(|d| *d <= now && now.duration_since(*d) < jiff::SignedDuration::from_hours(24 * 7))
         .map(|d| d.to_zoned(berlin()))
         .unwrap_or_else(|| now.to_zoned(berlin()));
-    let triage = triage::triage_parsed(&label, &mail, &written, triage::Context { rules, planning });
-    let mut triage = triage;
-    // The daemon plans against the store's agenda; the offline plan is for `triage` only.
-    triage.proposals = None;
+    let triage = triage::triage_parsed(&label, &mail, &written, triage::Context { rules, planning: None });
     let stored = serde_json::to_value(&triage).unwrap_or_default();
     Prepared { raw, now, mail: Ok((mail, triage, stored)), hint }
 }
@@ -275,7 +272,7 @@ pub fn prepare<'r>(rules: &Rules, planning: &PlanningRules, raw: &'r [u8], now: 
 impl Engine<'_> {
     /// Process one raw mail arriving at `now`.
     pub fn process(&self, raw: &[u8], now: Timestamp) -> Result<Outcome, EngineError> {
-        self.apply(prepare(self.rules, self.planning, raw, now))
+        self.apply(prepare(self.rules, raw, now))
     }
 
     /// Take in a mail prepared by [`prepare`] (which may have run on another thread):

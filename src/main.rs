@@ -594,7 +594,7 @@ fn cmd_triage(now: Option<Zoned>, config: Option<PathBuf>, format: Format, files
         None => (Config::default(), Rules::builtin()),
     };
     let planning = cfg.planning_rules(&cfg.fixture_kickoffs()?);
-    let ctx = triage::Context { rules: &rules, planning: &planning };
+    let ctx = triage::Context { rules: &rules, planning: Some(&planning) };
     let fallback_now = Zoned::now().with_time_zone(buergerservice::tz::berlin());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

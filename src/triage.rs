@@ -45,7 +45,9 @@ pub struct Triage {
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub rules: &'a Rules,
-    pub planning: &'a PlanningRules,
+    /// For proposals on an empty calendar (`buergerservice triage`); `None` in the
+    /// daemon, which plans against its agenda and would throw them away (24 µs a mail).
+    pub planning: Option<&'a PlanningRules>,
 }
 
 /// A file that could not be triaged; reported as `{"file", "error"}`.
@@ -141,11 +143,12 @@ fn fill_household(out: &mut Triage, mail: &ParsedMail, now: &Zoned) {
 /// Proposals for the Bürgerbüro part of a request, on an empty calendar (offline triage
 /// knows no bookings). `None` when nothing is for a home visit.
 fn plan_visit(t: &Triage, ctx: Context<'_>, now: &Zoned) -> Option<Vec<Proposal>> {
+    let planning = ctx.planning?;
     if t.department.as_deref() != Some("buergerbuero") && visit_minutes(ctx.rules, &t.concerns, 1) == 0 {
         return None;
     }
     let req = visit_request(ctx.rules, &t.concerns, t.persons, t.address.as_ref(), &t.availability);
-    Some(schedule::propose(ctx.planning, &Agenda::new(), &req, now).proposals)
+    Some(schedule::propose(planning, &Agenda::new(), &req, now).proposals)
 }
 
 /// The visit a household needs: its length from the concerns and persons (an

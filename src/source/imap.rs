@@ -198,19 +198,38 @@ async fn session(
         uids.sort_unstable();
         full_scan = false;
         let mut reported = false;
-        for chunk in uids.chunks(BATCH) {
+        let chunks: Vec<&[u32]> = uids.chunks(BATCH).collect();
+        let uid_set = |chunk: &[u32]| chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let mut fetched = match chunks.first() {
+            Some(first) => {
+                let stream = timed("UID FETCH", s.uid_fetch(uid_set(first), "(UID BODY.PEEK[])")).await.map_err(imap)?;
+                collect("UID FETCH", stream).await.map_err(imap)?
+            }
+            None => Vec::new(),
+        };
+        for k in 0..chunks.len() {
             if control.stopping() {
                 break;
             }
-            let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-            let fetched = {
-                let stream = timed("UID FETCH", s.uid_fetch(&set, "(UID BODY.PEEK[])")).await.map_err(imap)?;
-                collect("UID FETCH", stream).await.map_err(imap)?
-            };
             let (mut processed, mut quarantine) = (Vec::new(), Vec::new());
             let mails: Vec<(u32, &[u8])> = fetched.iter().filter_map(|f| Some((f.uid?, f.body()?))).collect();
             let raws: Vec<&[u8]> = mails.iter().map(|(_, raw)| *raw).collect();
-            for ((uid, _), disposition) in mails.iter().zip(decide_batch(app, store, &raws, Timestamp::now(), report)?) {
+            // The next batch is asked for before this one is decided: the server reads
+            // it from disk and sends it while we work, instead of after (a backlog's
+            // drain waited for a FETCH round trip per batch).
+            let (dispositions, next) = {
+                let asked = match chunks.get(k + 1) {
+                    Some(n) => Some(timed("UID FETCH", s.uid_fetch(uid_set(n), "(UID BODY.PEEK[])")).await.map_err(imap)?),
+                    None => None,
+                };
+                let dispositions = decide_batch(app, store, &raws, Timestamp::now(), report)?;
+                let next = match asked {
+                    Some(stream) => collect("UID FETCH", stream).await.map_err(imap)?,
+                    None => Vec::new(),
+                };
+                (dispositions, next)
+            };
+            for ((uid, _), disposition) in mails.iter().zip(dispositions) {
                 match disposition {
                     Disposition::Processed => processed.push(*uid),
                     Disposition::Quarantine => quarantine.push(*uid),
@@ -225,6 +244,7 @@ async fn session(
             // Every moved mail comes back as an untagged EXPUNGE, which async-imap queues
             // without bound: read them per batch, or a backlog's worth piles up in memory.
             reported |= new_mail_reported(&s);
+            fetched = next;
         }
         if !control.stopping() {
             app.telemetry.fetched(Timestamp::now());
