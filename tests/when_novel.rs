@@ -255,3 +255,15 @@ fn thirds_of_this_or_next_month() {
     check("Ende des Monats passt es", &["2027-06-25T12:00", "2027-06-30T12:00"], &["2027-06-18T12:00", "2027-07-01T12:00"]);
     check("Anfang nächsten Monats geht es", &["2027-07-01T12:00", "2027-07-09T12:00"], &["2027-06-28T12:00", "2027-07-12T12:00"]);
 }
+
+#[test]
+fn someone_elses_appointment_keeps_later_clauses_in_place() {
+    // "Termin at" (9 bytes) was once marked with a 10-byte word, which moved every
+    // clause border after it by one: the comma without a space then swallowed the
+    // next clause, and Monday's appointment became a wish for any day.
+    check(
+        "Ich habe am Montag einen Termin at the bank,Tuesday after 5 pm is fine.",
+        &["2027-06-15T18:00", "2027-06-22T17:30"],
+        &["2027-06-21T18:00", "2027-06-16T18:00", "2027-06-15T12:00"],
+    );
+}

@@ -681,7 +681,10 @@ fn polarity(s: &str, base: usize, items: &[Item], list_intro: bool, seen_cue: bo
     static BUSY_TERMIN: LazyLock<Regex> = LazyLock::new(|| {
         rx(r"\b(?:termin|appointment)\s+(?:beim|bei|im|in\s+der|with|at)\b|\b(?:arzt|zahnarzt)termin\w*")
     });
-    let rest = replace_matches(&BUSY_TERMIN, rest, |m| format!("{:<w$}", "busytermin", w = m.len()));
+    // The marker must keep the match's length: items and clause borders are byte
+    // offsets into this text ("termin im" is 9 bytes, "busytermin" was 10 and moved
+    // everything after it by one). Every match is at least 9 bytes long.
+    let rest = replace_matches(&BUSY_TERMIN, rest, |m| format!("{:<w$}", "busy", w = m.len()));
     let cues = CUES.matches(&rest);
     let sentence_anti = cues.matched(CUE_ANTI);
     // Clause borders: punctuation and contrast words outside items.
