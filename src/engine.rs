@@ -187,7 +187,7 @@ pub struct Prepared<'r> {
 /// ([`Engine::create`]): one transaction per batch instead of one per mail.
 pub struct Creation<'r> {
     raw: &'r [u8],
-    at: Timestamp,
+    /// When the mail came in (Berlin time).
     now: Zoned,
     hint: Option<String>,
     mail: ParsedMail,
@@ -215,7 +215,7 @@ impl<'r> Creation<'r> {
     }
 
     fn incoming(&self) -> Incoming<'_> {
-        Incoming { raw: self.raw, at: self.at, message_id: self.mail.message_id.as_deref(), hint: self.hint.as_deref() }
+        Incoming { raw: self.raw, at: self.now.timestamp(), message_id: self.mail.message_id.as_deref(), hint: self.hint.as_deref() }
     }
 }
 
@@ -560,7 +560,7 @@ impl Engine<'_> {
         }
         let summary = forward_summary(&t, &sender, now);
         let new = NewCase { sender: sender.clone(), triage: stored };
-        Ok(Creation { raw, at: now.timestamp(), now: now.clone(), hint, mail, sender, department: t.department, concerns: t.concerns, language: t.language, new, facts, plan, summary, note, over_limit })
+        Ok(Creation { raw, now: now.clone(), hint, mail, sender, department: t.department, concerns: t.concerns, language: t.language, new, facts, plan, summary, note, over_limit })
     }
 
     /// What a new case does once it has its id: the proposal or waiting-list mail, the
