@@ -229,10 +229,11 @@ pub enum Taken {
 }
 
 impl<'r> Prepared<'r> {
-    /// A new request: [`Engine::take`] defers it, so pending new cases need not be
-    /// written before it.
+    /// A new request with an address to answer: [`Engine::take`] defers it, so pending
+    /// new cases need not be written before it. (Without an address it is quarantined
+    /// at once, taking the next case number: the pending cases must have theirs first.)
     pub fn defers(&self) -> bool {
-        self.triage().is_some_and(|t| t.kind == MailKind::Request)
+        self.mail.as_ref().is_ok_and(|(mail, t, _)| t.kind == MailKind::Request && mail.answer_to().is_some())
     }
 
     /// A mail that could not be read: it is quarantined when applied.

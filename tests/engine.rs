@@ -457,6 +457,8 @@ fn a_batch_written_in_one_transaction_ends_as_mail_by_mail_would() {
     // Seven from one sender (five answers a day), one mail twice, an auto-reply.
     batch.extend((20..27).map(|i| request(i, "loop@posteo.test")));
     batch.insert(5, batch[3].clone());
+    // A request without any sender address is quarantined, taking the next number.
+    batch.insert(4, b"To: buergerbuero@hochheim.de\r\nSubject: Ausweis\r\nMessage-ID: <nobody@posteo.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIch brauche einen Personalausweis.\r\n".to_vec());
     batch.insert(9, b"From: h1@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Abwesenheitsnotiz\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <ooo@posteo.test>\r\n\r\nIch bin nicht im Haus.\r\n".to_vec());
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (batched, single) = (Store::open(a.path()).unwrap(), Store::open(b.path()).unwrap());
@@ -474,6 +476,7 @@ fn a_batch_written_in_one_transaction_ends_as_mail_by_mail_would() {
             buergerservice::daemon::decide_batch(&app, store, &raws, now, &mut report).unwrap();
             assert_eq!(report.mails, raws.len());
             assert_eq!(report.created, 12 + 7, "the copy and the auto-reply make no case");
+            assert_eq!(report.quarantined, 1);
         } else {
             let engine = app.engine(store);
             for m in &mails {
