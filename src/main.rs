@@ -345,8 +345,16 @@ fn cmd_run(config: Option<PathBuf>, once: bool, maildir: Option<PathBuf>, outbox
         if let Some(path) = outbox_dir {
             cfg.outbox = OutboxConfig::Directory { path };
         }
-        let mut app = App::load(cfg, config.is_none())?;
-        let mut store = open_store(&app.cfg.store.path)?;
+        // Opening the store (sled sets up its page table) while the rules compile: both
+        // count towards how soon a backlog is answered after a restart.
+        let store_path = cfg.store.path.clone();
+        let (app, store) = std::thread::scope(|s| {
+            let opening = s.spawn(|| open_store(&store_path));
+            let app = App::load(cfg, config.is_none());
+            (app, opening.join())
+        });
+        let mut app = app?;
+        let mut store = store.map_err(|_| anyhow::anyhow!("opening the store at {}: the thread opening it panicked", store_path.display()))??;
         if !once {
             // After the store: holding its lock, no other daemon can be behind the socket.
             buergerservice::control::listen(&app.cfg.control_socket(), control.clone())?;
