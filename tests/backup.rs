@@ -6,16 +6,14 @@ use buergerservice::config::Config;
 use buergerservice::daemon::App;
 use buergerservice::engine::Outcome;
 use buergerservice::store::{Status, Store, StoreError, SCHEMA_VERSION};
-use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-type Trees = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
+mod common;
+use common::*;
 
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
+type Trees = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
 
 fn request(from: &str, id: &str, body: &str) -> Vec<u8> {
     format!(

@@ -13,17 +13,9 @@ use buergerservice::tz::berlin;
 use jiff::civil::{date, Date};
 use jiff::{Timestamp, Zoned};
 use mail_parser::{MessageParser, MimeHeaders};
-use std::path::Path;
 
-fn sample(prefix: &str) -> Vec<u8> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/mails");
-    let path = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix) && p.extension().is_some_and(|x| x == "eml"))
-        .unwrap_or_else(|| panic!("sample {prefix}"));
-    std::fs::read(path).unwrap()
-}
+mod common;
+use common::*;
 
 /// The default office, optionally with a second visiting colleague "Bea" (same hours).
 fn app(colleague: bool) -> App {
@@ -39,10 +31,6 @@ fn app(colleague: bool) -> App {
 
 fn app_alone() -> App {
     app(false)
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
 }
 
 fn zoned(s: &str) -> Zoned {

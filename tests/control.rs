@@ -5,7 +5,10 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+use common::*;
 
 struct Daemon {
     child: Child,
@@ -63,14 +66,6 @@ fn deliver(dir: &Path, name: &str, from: &str, subject: &str, body: &str) {
     let tmp = dir.join(format!("tmp-{name}"));
     std::fs::write(&tmp, mail).unwrap();
     std::fs::rename(&tmp, dir.join("maildir/new").join(format!("{name}.eml"))).unwrap();
-}
-
-fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn cli(config: &Path, args: &[&str]) -> Output {

@@ -6,27 +6,10 @@ use buergerservice::config::Config;
 use buergerservice::daemon::App;
 use buergerservice::engine::Outcome;
 use buergerservice::store::{Status, Store};
-use jiff::Timestamp;
 use mail_parser::{MessageParser, MimeHeaders};
-use std::path::Path;
 
-fn sample(prefix: &str) -> Vec<u8> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/mails");
-    let path = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix) && p.extension().is_some_and(|x| x == "eml"))
-        .unwrap_or_else(|| panic!("sample {prefix}"));
-    std::fs::read(path).unwrap()
-}
-
-fn app() -> App {
-    App::load(Config::default(), true).unwrap()
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
+mod common;
+use common::*;
 
 /// The subject, Message-ID and plain text of an outbox mail.
 fn read(raw: &[u8]) -> (String, String, String) {
@@ -45,7 +28,7 @@ fn reply(from: &str, subject: &str, in_reply_to: &str, id: &str, body: &str) -> 
 fn request_gets_held_proposals_and_a_reply_books_cancels_and_is_applied_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
 
     let out = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap();
@@ -93,7 +76,7 @@ fn request_gets_held_proposals_and_a_reply_books_cancels_and_is_applied_once() {
 fn two_households_are_never_offered_the_same_slot() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let first = sample("001-");
     let second = String::from_utf8(first.clone()).unwrap().replace("6f1d2c9a-3b47", "other-household").replace("sabine.wendel@posteo", "nachbarin@posteo");
@@ -114,7 +97,7 @@ fn two_households_are_never_offered_the_same_slot() {
 fn specialist_mail_is_forwarded_and_the_citizen_told_who_takes_over() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let out = app.engine(&store).process(&sample("020-"), at("2027-05-03T08:00:00Z")).unwrap();
     assert!(matches!(out, Outcome::Created { status: Status::Forwarded, .. }), "{out:?}");
     let outbox = store.outbox().unwrap();
@@ -130,7 +113,7 @@ fn specialist_mail_is_forwarded_and_the_citizen_told_who_takes_over() {
 fn automatic_mail_is_never_answered_and_unreadable_mail_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     for s in ["037-", "038-", "039-", "040-"] {
         let out = engine.process(&sample(s), at("2027-06-01T08:00:00Z")).unwrap();
@@ -149,7 +132,7 @@ fn automatic_mail_is_never_answered_and_unreadable_mail_is_kept() {
 fn no_reply_senders_and_our_own_address_get_no_answer() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let own = reply("buergerbuero@hochheim.de", "Personalausweis", "x@y", "loop@hochheim.de", "Ich brauche einen Personalausweis.");
     assert!(matches!(engine.process(&own, at("2027-06-01T08:00:00Z")).unwrap(), Outcome::Ignored { .. }));
@@ -178,7 +161,7 @@ fn proposal_id(store: &Store, case: buergerservice::case_id::CaseId) -> String {
 fn a_slot_taken_meanwhile_brings_new_proposals_with_an_apology() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let Outcome::Created { case: a, .. } = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap() else { panic!() };
     let a_slots = store.case(a).unwrap().unwrap().proposed_slots().to_vec();
@@ -203,7 +186,7 @@ fn a_slot_taken_meanwhile_brings_new_proposals_with_an_apology() {
 fn a_booked_visit_can_be_moved_by_reply_and_is_reminded_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let Outcome::Created { case, .. } = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap() else { panic!() };
     let pid = proposal_id(&store, case);
@@ -240,7 +223,7 @@ fn a_booked_visit_can_be_moved_by_reply_and_is_reminded_once() {
 fn a_mail_with_both_kinds_of_concern_gets_a_visit_and_a_forward() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let mixed = reply(
         "Ute Berg <ute.berg@posteo.de>",
         "Personalausweis und Hund",
@@ -290,7 +273,7 @@ fn the_waiting_list_is_served_first_come_first_served_when_capacity_frees() {
 fn a_null_return_path_gets_no_automatic_answer() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let raw = [b"Return-Path: <>\r\n".as_slice(), &sample("001-")].concat();
     assert!(matches!(app.engine(&store).process(&raw, at("2027-04-06T06:45:00Z")).unwrap(), Outcome::Ignored { .. }));
     assert!(store.outbox().unwrap().is_empty());
@@ -326,7 +309,7 @@ fn an_oversized_mail_is_kept_flagged_and_quarantined_without_blocking_the_rest()
 fn a_follow_up_on_a_fachamt_case_goes_to_that_fachamt() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let Outcome::Created { case, status: Status::Forwarded } = engine.process(&sample("020-"), at("2027-05-03T08:00:00Z")).unwrap() else { panic!() };
     let notice = store.outbox().unwrap().into_iter().find(|m| !m.to.starts_with("standesamt@")).unwrap();
@@ -345,7 +328,7 @@ fn a_follow_up_on_a_fachamt_case_goes_to_that_fachamt() {
 fn a_batch_prepared_on_several_threads_is_taken_in_in_arrival_order() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let mails: Vec<Vec<u8>> = (0..24)
         .map(|i| {
             let body = if i % 5 == 3 { "Wir möchten die Geburt unserer Tochter beurkunden lassen.".to_string() } else { format!("Ich brauche einen Personalausweis, Nr. {i}.") };
@@ -373,7 +356,7 @@ fn a_batch_prepared_on_several_threads_is_taken_in_in_arrival_order() {
 fn a_sender_gets_at_most_five_automatic_answers_a_day_and_more_again_the_next_day() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let mail = |i: u32, date: &str| {
         format!("From: loop@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Ausweis {i}\r\nMessage-ID: <loop-{i}@posteo.test>\r\nDate: {date}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIch brauche einen Personalausweis.\r\n").into_bytes()
@@ -398,7 +381,7 @@ fn a_sender_gets_at_most_five_automatic_answers_a_day_and_more_again_the_next_da
 fn capacity_is_reported_freed_by_bookings_and_expiring_holds_not_by_new_requests() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let out = engine.process(&sample("001-"), at("2027-04-06T06:45:00Z")).unwrap();
     let Outcome::Created { case, .. } = out else { panic!("{out:?}") };
@@ -423,7 +406,7 @@ fn planning_against_the_kept_agenda_proposes_exactly_what_a_fresh_read_would() {
             format!("From: m{i}@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Ausweis\r\nMessage-ID: <memo-{i}@posteo.test>\r\nDate: Tue, 06 Apr 2027 08:00:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIch brauche einen Personalausweis, {wish}.\r\n").into_bytes()
         })
         .collect();
-    let app = app();
+    let app = default_app();
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (kept, fresh) = (Store::open(a.path()).unwrap(), Store::open(b.path()).unwrap());
     let one_engine = app.engine(&kept);
@@ -445,7 +428,7 @@ fn planning_against_the_kept_agenda_proposes_exactly_what_a_fresh_read_would() {
 
 #[test]
 fn a_batch_written_in_one_transaction_ends_as_mail_by_mail_would() {
-    let app = app();
+    let app = default_app();
     let request = |i: usize, from: &str| {
         let wish = ["donnerstags ab 18 Uhr", "werktags ab 17 Uhr", "jederzeit"][i % 3];
         let concern = if i % 4 == 1 { "Wir möchten die Geburt unserer Tochter beurkunden lassen und brauchen einen Reisepass" } else { "Ich brauche einen Personalausweis" };

@@ -5,8 +5,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_buergerservice");
 
@@ -34,26 +37,6 @@ fn write_config(dir: &Path, mailbox: &str, http: &str) -> PathBuf {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start(config: &Path, log: &Path) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(BIN)
-        .args(["run", "--config", config.to_str().unwrap()])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
-
-fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn agent() -> ureq::Agent {
@@ -148,7 +131,7 @@ fn healthz_and_metrics_report_the_mails_and_replies_and_sigterm_still_stops() {
     let port = free_port();
     let config = write_config(dir.path(), MAILDIR, &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"));
     let log = dir.path().join("daemon.log");
-    let mut child = start(&config, &log);
+    let mut child = start_daemon(&config, &log, &[]);
     let base = format!("http://127.0.0.1:{port}");
     let agent = agent();
     wait_until("the listener", Duration::from_secs(20), || get(&agent, &format!("{base}/healthz")).is_ok());
@@ -213,7 +196,7 @@ fn no_listener_unless_configured() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), MAILDIR, "");
     let log = dir.path().join("daemon.log");
-    let mut child = start(&config, &log);
+    let mut child = start_daemon(&config, &log, &[]);
     wait_until("start", Duration::from_secs(20), || dir.path().join("maildir/new").is_dir());
     // Let start-up finish (the listener would be bound before the first mailbox scan).
     std::thread::sleep(Duration::from_millis(500));
@@ -241,16 +224,7 @@ fn imap_mailbox(port: u16) -> String {
 }
 
 fn start_imap(config: &Path, log: &Path) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(BIN)
-        .args(["run", "--config", config.to_str().unwrap()])
-        .env("RUST_LOG", "info")
-        .env("BS_TEST_PASSWORD", "test")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+    start_daemon(config, log, &[("BS_TEST_PASSWORD", "test")])
 }
 
 /// A scripted IMAP server with an empty INBOX and no IDLE (so the daemon polls with NOOP).

@@ -3,26 +3,19 @@
 //! while other households' cases keep working, and the retention purge.
 
 use buergerservice::case_id::CaseId;
-use buergerservice::config::Config;
-use buergerservice::daemon::App;
 use buergerservice::engine::Outcome;
 use buergerservice::store::{Change, EventKind, Incoming, NewCase, Slot, Status, Store, StoreError};
 use jiff::Timestamp;
 use mail_parser::MessageParser;
 use std::path::Path;
 
+mod common;
+use common::*;
+
 const A_WRITTEN: &str = "Sabine.Wendel@Posteo.de";
 const A: &str = "sabine.wendel@posteo.de";
 const A_NAME: &str = "Sabine Wendel";
 const A_STREET: &str = "Kolpingstraße";
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn app() -> App {
-    App::load(Config::default(), true).unwrap()
-}
 
 /// A plain 8-bit request, so name and street stand in the stored bytes as written.
 fn request(from: &str, id: &str, body: &str) -> Vec<u8> {
@@ -102,7 +95,7 @@ struct World {
 }
 
 fn world(store: &Store) -> World {
-    let app = app();
+    let app = default_app();
     let engine = app.engine(store);
     let a_mail = a_request("a-1@posteo.de");
     let a_booked = created(engine.process(&a_mail, at("2027-04-06T06:45:00Z")).unwrap());
@@ -206,7 +199,7 @@ fn erase_and_compact_leave_no_trace_on_disk_and_other_households_keep_working() 
     assert_eq!(b_case.status, Status::Proposed);
     let b_mail = String::from_utf8(store.mail(&b_mail_key(&b_case)).unwrap().unwrap()).unwrap();
     assert!(b_mail.contains("Meine Nachbarin ([gelöscht]) hat"), "{b_mail}");
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     // The slot A had booked is free: a new household with the same times is offered it.
     let day = w.a_slot.start.to_zoned(buergerservice::tz::berlin()).date();
@@ -308,7 +301,7 @@ fn purge_removes_only_closed_cases_past_the_retention() {
 fn purge_of_engine_cases_frees_nothing_still_needed() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let app = app();
+    let app = default_app();
     let engine = app.engine(&store);
     let a = created(engine.process(&a_request("p-1@posteo.de"), at("2027-04-06T06:45:00Z")).unwrap());
     assert_eq!(store.case(a).unwrap().unwrap().status, Status::Proposed);

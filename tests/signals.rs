@@ -2,8 +2,11 @@
 //! quickly; SIGHUP reloads the rules, refusing a broken file and keeping the old rules.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::*;
 
 fn setup(dir: &Path) -> PathBuf {
     let rules = dir.join("rules");
@@ -17,18 +20,6 @@ fn setup(dir: &Path) -> PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(&path, cfg).unwrap();
     path
-}
-
-fn start(config: &Path, log: &Path) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_buergerservice"))
-        .args(["run", "--config", config.to_str().unwrap()])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap()
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -49,20 +40,12 @@ fn count(dir: &Path) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
 
-fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn sigterm_with_mails_in_flight_loses_nothing_and_exits_promptly() {
     let dir = tempfile::tempdir().unwrap();
     let config = setup(dir.path());
     let log = dir.path().join("daemon.log");
-    let mut child = start(&config, &log);
+    let mut child = start_daemon(&config, &log, &[]);
     for i in 0..60 {
         deliver(dir.path(), i, "Ich brauche einen neuen Personalausweis, werktags ab 17 Uhr.");
     }
@@ -95,7 +78,7 @@ fn sighup_reloads_rules_and_refuses_a_broken_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = setup(dir.path());
     let log = dir.path().join("daemon.log");
-    let mut child = start(&config, &log);
+    let mut child = start_daemon(&config, &log, &[]);
     let logged = |s: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(s);
     wait_until("start", Duration::from_secs(10), || dir.path().join("maildir/new").is_dir());
     // Break a rule file: the reload is refused and the old rules keep working.

@@ -5,11 +5,9 @@
 use buergerservice::config::Config;
 use buergerservice::daemon::{decide_batch, App, RunReport};
 use buergerservice::store::Store;
-use jiff::Timestamp;
 
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
+mod common;
+use common::*;
 
 fn request(i: usize, body: &str) -> Vec<u8> {
     format!("From: person{i}@posteo.test\r\nTo: buergerbuero@hochheim.de\r\nSubject: Anliegen {i}\r\nMessage-ID: <tm-{i}@posteo.test>\r\nDate: Tue, 06 Apr 2027 12:00:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").into_bytes()
