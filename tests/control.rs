@@ -182,19 +182,6 @@ fn case_of(config: &Path, sender: &str) -> Value {
     all.as_array().unwrap().iter().find(|c| c["sender"] == sender).cloned().unwrap_or_else(|| panic!("no case of {sender}: {all}"))
 }
 
-fn files_contain(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    let mut hits = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            hits.extend(files_contain(&p, needle));
-        } else if std::fs::read(&p).unwrap().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle)) {
-            hits.push(p);
-        }
-    }
-    hits
-}
-
 #[test]
 fn staff_correct_cases_handle_absence_privacy_and_backup_while_the_daemon_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -258,7 +245,7 @@ fn staff_correct_cases_handle_absence_privacy_and_backup_while_the_daemon_runs()
     let erased = ok(&config, &["privacy", "erase", "--email", "anna.berger@posteo.test", "--yes"]);
     assert!(erased.contains(&anna_id), "{erased}");
     for needle in ["anna.berger@posteo.test", "Lindenweg", "Anna Berger"] {
-        assert!(files_contain(&d.join("store"), needle.as_bytes()).is_empty(), "{needle} still in {:?}", files_contain(&d.join("store"), needle.as_bytes()));
+        assert!(files_containing(&d.join("store"), needle.as_bytes()).is_empty(), "{needle} still in {:?}", files_containing(&d.join("store"), needle.as_bytes()));
     }
     let gone = cli(&config, &["cases", "show", &anna_id]);
     assert!(String::from_utf8_lossy(&gone.stderr).contains("erased"), "{}", String::from_utf8_lossy(&gone.stderr));

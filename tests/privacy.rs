@@ -7,7 +7,6 @@ use buergerservice::engine::Outcome;
 use buergerservice::store::{Change, EventKind, Incoming, NewCase, Slot, Status, Store, StoreError};
 use jiff::Timestamp;
 use mail_parser::MessageParser;
-use std::path::Path;
 
 mod common;
 use common::*;
@@ -66,23 +65,6 @@ fn created(out: Outcome) -> CaseId {
         Outcome::Created { case, .. } => case,
         other => panic!("{other:?}"),
     }
-}
-
-/// Every file under `dir` (raw bytes) that contains `needle`.
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
-    let mut hits = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            hits.extend(files_containing(&path, needle));
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            if bytes.windows(needle.len()).any(|w| w == needle) {
-                hits.push(path.display().to_string());
-            }
-        }
-    }
-    hits
 }
 
 /// A's two requests (one booked, with a refused mail and a bounce mark) and B's request.
@@ -188,9 +170,9 @@ fn erase_and_compact_leave_no_trace_on_disk_and_other_households_keep_working() 
     let compaction = store.compact().unwrap();
     assert!(compaction.bytes_after > 0 && compaction.records > 0);
     for n in needles {
-        assert_eq!(files_containing(&path, n.as_bytes()), Vec::<String>::new(), "{n} left on disk");
+        assert_eq!(files_containing(&path, n.as_bytes()), Vec::<std::path::PathBuf>::new(), "{n} left on disk");
     }
-    assert_eq!(files_containing(&path, A.to_uppercase().as_bytes()), Vec::<String>::new());
+    assert_eq!(files_containing(&path, A.to_uppercase().as_bytes()), Vec::<std::path::PathBuf>::new());
     let leftovers: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(leftovers, vec!["store".to_string()], "no copy of the old store beside it");
 

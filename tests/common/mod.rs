@@ -5,7 +5,7 @@
 use buergerservice::config::Config;
 use buergerservice::daemon::App;
 use jiff::Timestamp;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -49,4 +49,19 @@ pub fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Every file under `dir` whose raw bytes contain `needle`, in any ASCII case (an erased
+/// address must not survive upper-cased either).
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            hits.extend(files_containing(&p, needle));
+        } else if std::fs::read(&p).unwrap().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle)) {
+            hits.push(p);
+        }
+    }
+    hits
 }
