@@ -282,7 +282,8 @@ impl Engine<'_> {
         let mut pending = Vec::new();
         match self.take(prepared, &mut pending)? {
             Taken::Done(outcome) => Ok(outcome),
-            Taken::Deferred => Ok(self.create(&mut pending)?.into_iter().next().unwrap_or(Outcome::AlreadyDone { case: None })),
+            // One outcome per pending case, as for `Store::create_case`.
+            Taken::Deferred => Ok(self.create(&mut pending)?.into_iter().next().ok_or_else(|| StoreError::Compose("no result for the mail".into()))?),
         }
     }
 
